@@ -1,0 +1,22 @@
+/** The paths of the contract (and its documented extensions), so no client spells them twice. */
+export const routes = {
+  register: "/api/v1/auth/register",
+  login: "/api/v1/auth/login",
+  devices: "/api/v1/devices",
+  device: (deviceId: string) => `/api/v1/devices/${encodeURIComponent(deviceId)}`,
+  me: "/api/v1/me",
+  files: "/api/v1/files",
+  uploadUrl: "/api/v1/files/upload-url",
+  uploadUrls: "/api/v1/files/upload-urls",
+  changes: "/api/v1/files/changes",
+  file: (fileId: string) => `/api/v1/files/${encodeURIComponent(fileId)}`,
+  commit: (fileId: string) => `/api/v1/files/${encodeURIComponent(fileId)}/commit`,
+  versions: (fileId: string) => `/api/v1/files/${encodeURIComponent(fileId)}/versions`,
+  restore: (fileId: string) => `/api/v1/files/${encodeURIComponent(fileId)}/restore`,
+  downloadUrls: "/api/v1/chunks/download-urls",
+  openapi: "/api/v1/openapi.json",
+  healthz: "/healthz",
+  readyz: "/readyz",
+  webSocket: "/ws",
+  poll: "/poll",
+} as const;
