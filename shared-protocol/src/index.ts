@@ -8,3 +8,4 @@ export * from "./limits.ts";
 export * from "./names.ts";
 export * from "./notifications.ts";
 export * from "./routes.ts";
+export * from "./sync-token.ts";

@@ -39,10 +39,11 @@ export const PollResponse = z.object({ changed: z.boolean(), syncToken: SyncToke
 export type PollResponse = z.infer<typeof PollResponse>;
 
 /**
- * What the outbox carries from a commit to the notifier (over Kafka or the in-process bus): one event
- * per journal entry, keyed by user so each user's events stay in order.
+ * What the outbox carries from the edge API to the notifier (over Kafka or the in-process bus), keyed
+ * by user so each user's events stay in order. Written in the same transaction as the change itself.
  */
-export const FileEvent = z.object({
+export const FileChangedEvent = z.object({
+  type: z.literal("file_changed"),
   userId: Id,
   fileId: Id,
   version: Version,
@@ -50,7 +51,18 @@ export const FileEvent = z.object({
   deviceId: Id.nullable(),
   syncToken: SyncToken,
 });
-export type FileEvent = z.infer<typeof FileEvent>;
+export type FileChangedEvent = z.infer<typeof FileChangedEvent>;
+
+/** A device was revoked: the notifier closes its sockets with 4401 at once. */
+export const DeviceRevokedEvent = z.object({
+  type: z.literal("device_revoked"),
+  userId: Id,
+  deviceId: Id,
+});
+export type DeviceRevokedEvent = z.infer<typeof DeviceRevokedEvent>;
+
+export const BusEvent = z.discriminatedUnion("type", [FileChangedEvent, DeviceRevokedEvent]);
+export type BusEvent = z.infer<typeof BusEvent>;
 
 export const NOTIFIER_DEFAULTS = {
   apiUrl: "http://127.0.0.1:8787",
