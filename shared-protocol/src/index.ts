@@ -1,6 +1,7 @@
 export * from "./auth.ts";
 export * from "./changes.ts";
 export * from "./chunk-hash.ts";
+export * from "./client.ts";
 export * from "./common.ts";
 export * from "./errors.ts";
 export * from "./files.ts";
