@@ -1,1 +1,1 @@
-export {};
+export { migrate } from "./db/migrate.ts";
