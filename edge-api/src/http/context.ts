@@ -1,0 +1,25 @@
+import type { Context } from "hono";
+import type { Sql } from "postgres";
+import type { EdgeConfig } from "../config.ts";
+import type { AuthenticatedDevice } from "../device-auth.ts";
+import type { ChunkStorage } from "../storage/chunk-storage.ts";
+
+/** One line of structured log (JSON); never carries tokens, passwords or request bodies. */
+export type LogSink = (line: Record<string, unknown>) => void;
+
+/** Everything the app needs from the outside world; the runtime entry points build these. */
+export interface AppDeps {
+  sql: Sql;
+  storage: ChunkStorage;
+  clock: () => Date;
+  config: EdgeConfig;
+  log: LogSink;
+  /** The client's network address, for rate limiting (undefined when the runtime cannot tell). */
+  clientAddress: (c: Context) => string | undefined;
+}
+
+export type AppEnv = {
+  Variables: { auth: AuthenticatedDevice; requestId: string };
+};
+
+export type AppContext = Context<AppEnv>;

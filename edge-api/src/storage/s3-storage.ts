@@ -1,0 +1,108 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import { FetchHttpHandler } from "@smithy/fetch-http-handler";
+import { CHUNK_HASH_PREFIX, type ChunkHash, checksumSha256Base64 } from "@wsync/shared-protocol";
+import type { ChunkStorage } from "./chunk-storage.ts";
+
+export interface S3Settings {
+  endpoint: string;
+  region: string;
+  bucket: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}
+
+/** One object per chunk, named by its hash: the same key whoever uploads it. */
+export function chunkKey(hash: ChunkHash): string {
+  return `chunks/${hash.slice(CHUNK_HASH_PREFIX.length)}`;
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+}
+
+/** ChunkStorage on any S3-compatible store (path-style), through fetch only. */
+export function createS3Storage(settings: S3Settings): ChunkStorage {
+  const client = new S3Client({
+    endpoint: settings.endpoint,
+    region: settings.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+    requestHandler: new FetchHttpHandler(),
+    // The SDK would otherwise add CRC32 checksums of its own to presigned URLs and requests.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+  const Bucket = settings.bucket;
+
+  return {
+    async presignUpload(hash, size, expiresIn) {
+      const checksum = checksumSha256Base64(hash);
+      const command = new PutObjectCommand({
+        Bucket,
+        Key: chunkKey(hash),
+        ChecksumSHA256: checksum,
+        ContentLength: size,
+      });
+      // The checksum must be a signed header, not a query parameter: stores ignore it in the query
+      // string and would keep wrong bytes (see STACK.md). Content length is signed too.
+      const url = await getSignedUrl(client, command, {
+        expiresIn,
+        signableHeaders: new Set(["x-amz-checksum-sha256", "content-length"]),
+        unhoistableHeaders: new Set(["x-amz-checksum-sha256"]),
+      });
+      return { url, headers: { "x-amz-checksum-sha256": checksum } };
+    },
+
+    presignDownload(hash, expiresIn) {
+      return getSignedUrl(client, new GetObjectCommand({ Bucket, Key: chunkKey(hash) }), { expiresIn });
+    },
+
+    async headChunk(hash) {
+      try {
+        const head = await client.send(
+          new HeadObjectCommand({ Bucket, Key: chunkKey(hash), ChecksumMode: "ENABLED" }),
+        );
+        return { size: head.ContentLength ?? 0, checksumSha256: head.ChecksumSHA256 };
+      } catch (error) {
+        if (statusOf(error) === 404) return null;
+        throw error;
+      }
+    },
+
+    async deleteChunk(hash) {
+      await client.send(new DeleteObjectCommand({ Bucket, Key: chunkKey(hash) }));
+    },
+
+    async ensureBucket() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket }));
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+        try {
+          await client.send(new CreateBucketCommand({ Bucket }));
+        } catch (createError) {
+          // Another instance may have created it in between.
+          if (statusOf(createError) !== 409) throw createError;
+        }
+      }
+    },
+
+    async ping() {
+      try {
+        await client.send(new HeadBucketCommand({ Bucket }));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
