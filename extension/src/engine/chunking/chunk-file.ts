@@ -1,0 +1,151 @@
+import { type ChunkHash, chunkHashFromDigest } from "@wsync/shared-protocol";
+import type { FileStat, FileSystem } from "../fs/types.ts";
+import { type ChunkingOptions, createBoundaryFinder, DEFAULT_CHUNKING } from "./chunker.ts";
+import { type ChunkHasher, InlineHasher } from "./hasher.ts";
+
+/** One chunk of a file: its hash and where its bytes are. */
+export interface ChunkRef {
+  hash: ChunkHash;
+  offset: number;
+  size: number;
+}
+
+export interface ChunkedFile {
+  chunks: ChunkRef[];
+  size: number;
+  /** The file's stat while it was read, unchanged from the first byte to the last. */
+  stat: FileStat;
+}
+
+/** A file kept changing while it was read, attempt after attempt: try again when it settles. */
+export class FileUnstableError extends Error {
+  readonly code = "file_unstable" as const;
+  constructor(readonly path: string) {
+    super(`${path} kept changing while it was read`);
+    this.name = "FileUnstableError";
+  }
+}
+
+export interface ChunkFileOptions {
+  chunking?: ChunkingOptions;
+  hasher?: ChunkHasher;
+  /** Bytes read at a time; memory per file is a few of these. */
+  blockSize?: number;
+  attempts?: number;
+}
+
+const inline = new InlineHasher();
+/** Below this a file is hashed on the calling thread: a worker round trip would cost more. */
+const SMALL_FILE_BYTES = 512 * 1024;
+
+function sameStat(a: FileStat, b: FileStat | null): boolean {
+  return (
+    b !== null &&
+    a.kind === b.kind &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs &&
+    a.inode === b.inode
+  );
+}
+
+/**
+ * Splits a file into chunks and hashes each, streaming: memory stays a few blocks whatever the size.
+ * A file that changes while it is read (its stat moves, or it ends elsewhere than its size said) is
+ * read again, up to `attempts` times.
+ */
+export async function chunkFile(
+  fs: FileSystem,
+  path: string,
+  options: ChunkFileOptions = {},
+): Promise<ChunkedFile> {
+  const attempts = options.attempts ?? 3;
+  for (let attempt = 0; attempt < attempts; attempt++) {
+    const result = await readOnce(fs, path, options);
+    if (result) return result;
+  }
+  throw new FileUnstableError(path);
+}
+
+async function readOnce(
+  fs: FileSystem,
+  path: string,
+  options: ChunkFileOptions,
+): Promise<ChunkedFile | null> {
+  const chunking = options.chunking ?? DEFAULT_CHUNKING;
+  const blockSize = options.blockSize ?? 4 * 1024 * 1024;
+  const handle = await fs.openRead(path);
+  try {
+    const before = await handle.stat();
+    const hasher = before.size < SMALL_FILE_BYTES ? inline : (options.hasher ?? inline);
+    const finder = createBoundaryFinder(chunking);
+    const stream = hasher.begin();
+    const ends: number[] = [];
+    let position = 0;
+    let lastEnd = 0;
+    try {
+      for (;;) {
+        // A fresh buffer per block: the hasher may transfer it to a worker thread.
+        // At the expected end, a one-byte probe tells whether the file grew meanwhile.
+        const remaining = before.size - position;
+        const block = new Uint8Array(remaining > 0 ? Math.min(blockSize, remaining) : 1);
+        const read = await handle.read(block, position);
+        if (read === 0) break;
+        const data = read === block.length ? block : block.slice(0, read);
+        const cuts: number[] = [];
+        finder.push(data, cuts);
+        for (const cut of cuts) ends.push(position + cut);
+        position += read;
+        if (position > before.size) break;
+        await stream.write(data, cuts);
+      }
+      if (position !== before.size) {
+        stream.abort();
+        return null;
+      }
+      if (position > (ends[ends.length - 1] ?? 0)) {
+        ends.push(position);
+        // The tail chunk ends at end of file: close it with an empty block carrying its cut.
+        await stream.write(new Uint8Array(0), [0]);
+      }
+      const digests = await stream.finish();
+      const after = await fs.lstat(path);
+      if (!sameStat(before, after)) return null;
+      const chunks = ends.map((end, index): ChunkRef => {
+        const ref = {
+          hash: chunkHashFromDigest(digests[index] as Uint8Array),
+          offset: lastEnd,
+          size: end - lastEnd,
+        };
+        lastEnd = end;
+        return ref;
+      });
+      return { chunks, size: position, stat: before };
+    } catch (error) {
+      stream.abort();
+      throw error;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Chunk hashes of bytes in memory (tests, small content). */
+export async function chunkBytes(
+  data: Uint8Array,
+  chunking: ChunkingOptions = DEFAULT_CHUNKING,
+): Promise<ChunkRef[]> {
+  const finder = createBoundaryFinder(chunking);
+  const cuts: number[] = [];
+  finder.push(data, cuts);
+  if (data.length > (cuts[cuts.length - 1] ?? 0)) cuts.push(data.length);
+  const stream = inline.begin();
+  await stream.write(data, cuts);
+  const digests = await stream.finish();
+  let start = 0;
+  return cuts.map((end, index) => {
+    const ref = { hash: chunkHashFromDigest(digests[index] as Uint8Array), offset: start, size: end - start };
+    start = end;
+    return ref;
+  });
+}
