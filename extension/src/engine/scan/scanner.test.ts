@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { MemoryFileSystem } from "../fs/memory-fs.ts";
+import type { FileSystem } from "../fs/types.ts";
+import { IgnoreRules } from "./ignore-rules.ts";
+import { Scanner } from "./scanner.ts";
+
+/** Counts file reads: the scanner's promise is to read only what changed. */
+function countingReads(fs: MemoryFileSystem): { fs: FileSystem; reads: string[] } {
+  const reads: string[] = [];
+  const counting: FileSystem = Object.create(fs, {
+    openRead: {
+      value: (path: string) => {
+        reads.push(path);
+        return fs.openRead(path);
+      },
+    },
+  });
+  return { fs: counting, reads };
+}
+
+function tree(scanner: Scanner): string[] {
+  return [...scanner.entries.values()].map((entry) => `${entry.kind}:${entry.path}`).sort();
+}
+
+describe("Scanner", () => {
+  it("lists files and folders with their chunks, never .git, ignored paths or symlinks (reported)", async () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdirp(".git/refs/heads");
+    fs.writeFile(".git/refs/heads/main", "abc");
+    fs.mkdirp("src/node_modules/x");
+    fs.writeFile("src/node_modules/x/i.js", "x");
+    fs.writeFile("src/a.ts", "export {}");
+    fs.writeFile(".gitignore", "node_modules/\n*.log\n");
+    fs.writeFile("debug.log", "noise");
+    fs.writeFile("empty.txt", "");
+    fs.symlink("link");
+    const scanner = new Scanner(fs, new IgnoreRules());
+    await scanner.fullScan();
+    expect(tree(scanner)).toEqual(["file:.gitignore", "file:empty.txt", "file:src/a.ts", "folder:src"]);
+    expect(scanner.entries.get("src/a.ts")?.chunks).toHaveLength(1);
+    expect(scanner.entries.get("empty.txt")?.chunks).toEqual([]);
+    expect([...scanner.skipped.values()]).toEqual([{ path: "link", reason: "symlink" }]);
+  });
+
+  it("does not read unchanged files again, nor a renamed one", async () => {
+    const memory = new MemoryFileSystem();
+    memory.mkdirp("docs");
+    memory.writeFile("docs/a.md", "alpha");
+    memory.writeFile("b.md", "beta");
+    const { fs, reads } = countingReads(memory);
+    const scanner = new Scanner(fs, new IgnoreRules());
+    await scanner.fullScan();
+    expect(reads.sort()).toEqual(["b.md", "docs/a.md"]);
+    reads.length = 0;
+    expect(await scanner.fullScan()).toBe(false);
+    expect(reads).toEqual([]);
+    await memory.rename("docs", "notes");
+    expect(await scanner.fullScan()).toBe(true);
+    expect(reads).toEqual([]);
+    expect(tree(scanner)).toEqual(["file:b.md", "file:notes/a.md", "folder:notes"]);
+    memory.writeFile("b.md", "beta, edited");
+    await scanner.rescan(["b.md"]);
+    expect(reads).toEqual(["b.md"]);
+  });
+
+  it("a restart seeded with known content reads nothing when nothing changed", async () => {
+    const memory = new MemoryFileSystem();
+    memory.writeFile("a", "1");
+    memory.writeFile("b", "2");
+    const first = new Scanner(memory, new IgnoreRules());
+    await first.fullScan();
+    const { fs, reads } = countingReads(memory);
+    const restarted = new Scanner(fs, new IgnoreRules());
+    restarted.seed(first.entries.values());
+    memory.writeFile("b", "two");
+    await restarted.fullScan();
+    expect(reads).toEqual(["b"]);
+  });
+
+  it("drops a deleted subtree on an incremental rescan and finds a new folder's files", async () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdirp("a/b");
+    fs.writeFile("a/b/c.txt", "c");
+    const scanner = new Scanner(fs, new IgnoreRules());
+    await scanner.fullScan();
+    await fs.rename("a", "z");
+    fs.mkdirp("n/m");
+    fs.writeFile("n/m/x.txt", "x");
+    await scanner.rescan(["a", "z", "n/m/x.txt"]);
+    expect(tree(scanner)).toEqual([
+      "file:n/m/x.txt",
+      "file:z/b/c.txt",
+      "folder:n",
+      "folder:n/m",
+      "folder:z",
+      "folder:z/b",
+    ]);
+  });
+
+  it("applies a changed .gitignore to the whole tree", async () => {
+    const fs = new MemoryFileSystem();
+    fs.mkdirp("out");
+    fs.writeFile("out/a.js", "a");
+    fs.writeFile("keep.txt", "k");
+    const scanner = new Scanner(fs, new IgnoreRules());
+    await scanner.fullScan();
+    fs.writeFile(".gitignore", "out/\n");
+    await scanner.rescan([".gitignore"]);
+    expect(tree(scanner)).toEqual(["file:.gitignore", "file:keep.txt"]);
+  });
+});
