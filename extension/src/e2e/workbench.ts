@@ -1,0 +1,136 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import { checkScreenshot, type ScreenshotCheck } from "./png.ts";
+import { CHROMIUM, extensionDir } from "./tools.ts";
+
+/** Screenshots land here (test-results/ is what CI keeps as artifacts). */
+export const artifactsDir = join(extensionDir, "..", "test-results", "e2e");
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
+/** One VS Code window in the browser, with helpers that act as a user does: F1, typing, clicking. */
+export class Workbench {
+  private constructor(
+    readonly page: Page,
+    private readonly name: string,
+  ) {}
+
+  static async open(browser: Browser, url: string, name: string): Promise<Workbench> {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.locator(".monaco-workbench").waitFor({ timeout: 60_000 });
+    return new Workbench(page, name);
+  }
+
+  /** The status bar item of the extension: its appearance is the sign that it activated. */
+  statusItem(): Locator {
+    // VS Code prefixes the item's id with the extension's id (wsync.wsync).
+    return this.page.locator('.statusbar-item[id="wsync.wsync.wsync.status"]');
+  }
+
+  async waitForStatus(text: RegExp, timeout = 60_000): Promise<string> {
+    const item = this.statusItem();
+    await item.filter({ hasText: text }).waitFor({ timeout });
+    return (await item.innerText()).trim();
+  }
+
+  /** Runs a command from F1 by its palette title, waiting for its row before pressing Enter. */
+  async runCommand(title: string): Promise<void> {
+    const widget = this.page.locator(".quick-input-widget");
+    await this.page.keyboard.press("Escape");
+    await this.page.keyboard.press("F1");
+    await widget.waitFor({ state: "visible" });
+    const input = widget.locator("input");
+    await input.fill(`>${title}`);
+    const row = widget.locator(".quick-input-list .monaco-list-row", { hasText: title }).first();
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+  }
+
+  /** Types into the input box a command opened (showInputBox), then accepts it. */
+  async answerInput(value: string, expectPrompt?: RegExp): Promise<void> {
+    const widget = this.page.locator(".quick-input-widget");
+    await widget.waitFor({ state: "visible" });
+    if (expectPrompt) await widget.filter({ hasText: expectPrompt }).waitFor();
+    const input = widget.locator("input").first();
+    await input.fill(value);
+    await input.press("Enter");
+  }
+
+  /** Clicks a button of a notification (or a modal dialog) that shows `message`. */
+  async clickNotificationButton(message: RegExp, button: string, timeout = 60_000): Promise<void> {
+    const toast = this.page
+      .locator(".notification-toast, .monaco-dialog-box")
+      .filter({ hasText: message })
+      .first();
+    await toast.waitFor({ timeout });
+    await toast.getByRole("button", { name: button, exact: true }).click();
+  }
+
+  async waitForNotification(message: RegExp, timeout = 60_000): Promise<Locator> {
+    const toast = this.page.locator(".notification-toast").filter({ hasText: message }).first();
+    await toast.waitFor({ timeout });
+    return toast;
+  }
+
+  /** Opens a file by its workspace-relative path through Quick Open. */
+  async openFile(path: string): Promise<void> {
+    await this.page.keyboard.press("Escape");
+    await this.page.keyboard.press("Control+P");
+    const widget = this.page.locator(".quick-input-widget");
+    await widget.waitFor({ state: "visible" });
+    await widget.locator("input").fill(path);
+    const name = path.split("/").pop() ?? path;
+    await widget.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
+    await this.page.keyboard.press("Enter");
+    await this.activeTab(name).waitFor();
+  }
+
+  activeTab(name: string): Locator {
+    return this.page.locator(".tabs-container .tab.active", { hasText: name });
+  }
+
+  /** The text the active editor shows (what the user sees, line by line). */
+  async editorText(
+    editor: Locator = this.page.locator(".editor-instance .monaco-editor").first(),
+  ): Promise<string> {
+    const lines = editor.locator(".view-lines .view-line");
+    const texts = await lines.evaluateAll((nodes) =>
+      nodes
+        .map((node) => ({
+          top: Number.parseFloat((node as HTMLElement).style.top || "0"),
+          text: node.textContent ?? "",
+        }))
+        .sort((a, b) => a.top - b.top)
+        .map((line) => line.text.replace(/\u00a0/g, " ")),
+    );
+    return texts.join("\n");
+  }
+
+  /** Saves a screenshot as an artifact and checks it shows a rendered workbench, not a blank page. */
+  async screenshot(step: string): Promise<ScreenshotCheck & { path: string }> {
+    await mkdir(artifactsDir, { recursive: true });
+    const path = join(artifactsDir, `${this.name}-${step}.png`);
+    const bytes = await this.page.screenshot({ path });
+    return { path, ...checkScreenshot(bytes) };
+  }
+
+  async close(): Promise<void> {
+    await this.page.context().close();
+  }
+}
