@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type BusEvent, BusEvent as BusEventSchema } from "@wsync/shared-protocol";
 import { type Admin, type Consumer, Kafka, type LogEntry, logLevel, type Producer } from "kafkajs";
+import pRetry from "p-retry";
 import type { Logger } from "../logger.ts";
 import type { BusHandler, EventBus } from "./event-bus.ts";
 
@@ -78,16 +79,26 @@ export class KafkaBus implements EventBus {
     // A fresh group has no committed offsets, and a consumer that restarts before committing any (Kafka
     // went away early) would jump to the newest offset and skip what was published meanwhile. Committing
     // the current ends first makes "everything published after subscribe" hold across restarts.
-    const ends = await this.#admin.fetchTopicOffsets(this.#topic);
-    await this.#admin.setOffsets({
-      groupId: this.#groupId,
-      topic: this.#topic,
-      partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
-    });
+    // Right after the topic is created (here or by another instance at the same moment) the
+    // partition leaders may not be known yet: retried with backoff.
+    await pRetry(
+      async () => {
+        const ends = await this.#admin.fetchTopicOffsets(this.#topic);
+        await this.#admin.setOffsets({
+          groupId: this.#groupId,
+          topic: this.#topic,
+          partitions: ends.map(({ partition, high }) => ({ partition, offset: high })),
+        });
+      },
+      { retries: 8, minTimeout: 100, maxTimeout: 2_000 },
+    );
     const consumer = this.#kafka.consumer({
       groupId: this.#groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      // After Kafka comes back, the group waits for this instance's member from before the outage to
+      // rejoin or time out before it hands out partitions again: short timeouts, short catch-up.
+      sessionTimeout: 10_000,
+      rebalanceTimeout: 10_000,
+      heartbeatInterval: 1_000,
       maxWaitTimeInMs: 100,
       // Kafka being away for a while is an outage to wait out, never a reason to stop consuming.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 10, restartOnFailure: async () => true },

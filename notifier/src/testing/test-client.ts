@@ -51,11 +51,15 @@ export class TestClient {
   }
 }
 
-export async function until(condition: () => boolean | Promise<boolean>, what = "condition"): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  what = "condition",
+  giveUpAfterMs = 25_000,
+): Promise<void> {
   const started = Date.now();
   while (!(await condition())) {
-    // Only a guard against hanging forever; vitest's own timeout is what fails a slow test.
-    if (Date.now() - started > 25_000) throw new Error(`gave up waiting for ${what}`);
+    // Only a guard against hanging forever, with a message that says what never happened.
+    if (Date.now() - started > giveUpAfterMs) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
