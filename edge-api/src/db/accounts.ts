@@ -1,6 +1,6 @@
 import { ApiError, type BusEvent, type Device, type Me } from "@wsync/shared-protocol";
 import type { Sql, TransactionSql } from "postgres";
-import { publishEvent } from "./outbox.ts";
+import { publishEvents } from "./outbox.ts";
 import { inTransaction } from "./transaction.ts";
 
 /** Queries on users and devices. */
@@ -78,7 +78,7 @@ export async function revokeDevice(sql: Sql, ownerId: string, deviceId: string, 
     if (row.revoked_at) return;
     await tx`UPDATE devices SET revoked_at = ${now} WHERE owner_id = ${ownerId} AND id = ${deviceId}`;
     const event: BusEvent = { type: "device_revoked", userId: ownerId, deviceId };
-    await publishEvent(tx, ownerId, event, now);
+    await publishEvents(tx, ownerId, [event], now);
   });
 }
 

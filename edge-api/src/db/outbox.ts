@@ -5,10 +5,15 @@ import type { TransactionSql } from "postgres";
 export const OUTBOX_CHANNEL = "wsync_outbox";
 
 /**
- * Queues an event for the notifier inside the caller's transaction, so it exists if and only if the
- * change it describes committed. NOTIFY is transactional too: it is delivered at commit.
+ * Queues events for the notifier inside the caller's transaction, so they exist if and only if the
+ * change they describe commits. NOTIFY is transactional too: it is delivered at commit.
  */
-export async function publishEvent(tx: TransactionSql, ownerId: string, event: BusEvent, now: Date) {
-  await tx`INSERT INTO outbox (owner_id, event, created_at) VALUES (${ownerId}, ${tx.json(event)}, ${now})`;
+export async function publishEvents(tx: TransactionSql, ownerId: string, events: BusEvent[], now: Date) {
+  if (events.length === 0) return;
+  const texts = events.map((event) => JSON.stringify(event));
+  await tx`
+    INSERT INTO outbox (owner_id, event, created_at)
+    SELECT ${ownerId}, t.event::jsonb, ${now} FROM unnest(${texts}::text[]) WITH ORDINALITY AS t(event, i)
+    ORDER BY t.i`;
   await tx`SELECT pg_notify(${OUTBOX_CHANNEL}, ${ownerId})`;
 }

@@ -6,6 +6,9 @@ import { errorResponse, notFoundResponse } from "./errors.ts";
 import { requestLog } from "./request-log.ts";
 import { requireDevice } from "./require-device.ts";
 import { accountRoutes, sessionRoutes } from "./routes/accounts.ts";
+import { changeRoutes } from "./routes/changes.ts";
+import { chunkRoutes } from "./routes/chunks.ts";
+import { fileRoutes } from "./routes/files.ts";
 import { healthRoutes } from "./routes/health.ts";
 
 /** Paths under /api/v1 that need no token. */
@@ -38,6 +41,10 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.route("/", healthRoutes(deps));
   app.route("/api/v1", sessionRoutes(deps));
   app.route("/api/v1", accountRoutes(deps));
+  // Before the file routes: /files/changes and /files/upload-url(s) must not match /files/:fileId.
+  app.route("/api/v1", changeRoutes(deps));
+  app.route("/api/v1", chunkRoutes(deps));
+  app.route("/api/v1", fileRoutes(deps));
 
   app.onError((error, c) => errorResponse(error, c, deps.log));
   app.notFound(notFoundResponse);

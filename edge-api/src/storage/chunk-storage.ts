@@ -11,6 +11,8 @@ export interface StoredChunk {
   size: number;
   /** Base64 SHA-256 the store computed on upload, when it keeps one. */
   checksumSha256: string | undefined;
+  /** The tag of the upload that wrote the object. */
+  uploadTag: string | undefined;
 }
 
 /**
@@ -18,8 +20,16 @@ export interface StoredChunk {
  * Objects are content-addressed and global: one object per chunk hash, whoever uploaded it.
  */
 export interface ChunkStorage {
-  /** A PUT that the store accepts only with exactly `size` bytes whose SHA-256 is `hash`. */
-  presignUpload(hash: ChunkHash, size: number, expiresInSeconds: number): Promise<PresignedUpload>;
+  /**
+   * A PUT that the store accepts only with exactly `size` bytes whose SHA-256 is `hash`, and that
+   * stores `uploadTag` in the object's metadata (so a later HEAD shows whose upload it was).
+   */
+  presignUpload(
+    hash: ChunkHash,
+    size: number,
+    uploadTag: string,
+    expiresInSeconds: number,
+  ): Promise<PresignedUpload>;
   presignDownload(hash: ChunkHash, expiresInSeconds: number): Promise<string>;
   /** The stored object, or null when there is none. */
   headChunk(hash: ChunkHash): Promise<StoredChunk | null>;

@@ -20,6 +20,9 @@ export interface S3Settings {
   secretAccessKey: string;
 }
 
+/** The user-metadata key holding the upload tag (`x-amz-meta-wsync-upload`). */
+const UPLOAD_TAG_KEY = "wsync-upload";
+
 /** One object per chunk, named by its hash: the same key whoever uploads it. */
 export function chunkKey(hash: ChunkHash): string {
   return `chunks/${hash.slice(CHUNK_HASH_PREFIX.length)}`;
@@ -44,22 +47,24 @@ export function createS3Storage(settings: S3Settings): ChunkStorage {
   const Bucket = settings.bucket;
 
   return {
-    async presignUpload(hash, size, expiresIn) {
+    async presignUpload(hash, size, uploadTag, expiresIn) {
       const checksum = checksumSha256Base64(hash);
       const command = new PutObjectCommand({
         Bucket,
         Key: chunkKey(hash),
         ChecksumSHA256: checksum,
         ContentLength: size,
+        Metadata: { [UPLOAD_TAG_KEY]: uploadTag },
       });
       // The checksum must be a signed header, not a query parameter: stores ignore it in the query
-      // string and would keep wrong bytes (see STACK.md). Content length is signed too.
+      // string and would keep wrong bytes (see STACK.md). Content length and the tag are signed too.
+      const tagHeader = `x-amz-meta-${UPLOAD_TAG_KEY}`;
       const url = await getSignedUrl(client, command, {
         expiresIn,
-        signableHeaders: new Set(["x-amz-checksum-sha256", "content-length"]),
-        unhoistableHeaders: new Set(["x-amz-checksum-sha256"]),
+        signableHeaders: new Set(["x-amz-checksum-sha256", "content-length", tagHeader]),
+        unhoistableHeaders: new Set(["x-amz-checksum-sha256", tagHeader]),
       });
-      return { url, headers: { "x-amz-checksum-sha256": checksum } };
+      return { url, headers: { "x-amz-checksum-sha256": checksum, [tagHeader]: uploadTag } };
     },
 
     presignDownload(hash, expiresIn) {
@@ -71,7 +76,11 @@ export function createS3Storage(settings: S3Settings): ChunkStorage {
         const head = await client.send(
           new HeadObjectCommand({ Bucket, Key: chunkKey(hash), ChecksumMode: "ENABLED" }),
         );
-        return { size: head.ContentLength ?? 0, checksumSha256: head.ChecksumSHA256 };
+        return {
+          size: head.ContentLength ?? 0,
+          checksumSha256: head.ChecksumSHA256,
+          uploadTag: head.Metadata?.[UPLOAD_TAG_KEY],
+        };
       } catch (error) {
         if (statusOf(error) === 404) return null;
         throw error;

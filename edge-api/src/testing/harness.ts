@@ -6,6 +6,8 @@ import { migrate } from "../db/migrate.ts";
 import { createApp } from "../http/app.ts";
 import type { AppDeps } from "../http/context.ts";
 import type { ChunkStorage } from "../storage/chunk-storage.ts";
+import { createS3Storage } from "../storage/s3-storage.ts";
+import { startTestS3 } from "./test-storage.ts";
 
 export interface Harness {
   sql: Sql;
@@ -21,7 +23,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  storage: ChunkStorage;
+  /** The store; `"s3"` starts a real one (Versity Gateway) for this harness. */
+  storage: ChunkStorage | "s3";
   config?: EdgeConfigOverrides;
   clock?: () => Date;
 }
@@ -30,13 +33,21 @@ let accounts = 0;
 
 /** The app on a fresh migrated database of its own, with real dependencies given by the caller. */
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
+  const s3 = options.storage === "s3" ? await startTestS3() : null;
+  let storage: ChunkStorage;
+  if (s3) {
+    storage = createS3Storage(s3.settings);
+    await storage.ensureBucket();
+  } else {
+    storage = options.storage as ChunkStorage;
+  }
   const database = await createTestDatabase();
   await migrate(database.url);
   const sql = postgres(database.url, { max: 8, onnotice: () => {} });
   const logs: Record<string, unknown>[] = [];
   const deps: AppDeps = {
     sql,
-    storage: options.storage,
+    storage,
     clock: options.clock ?? (() => new Date()),
     config: resolveConfig({
       // Tests sign up many accounts from one address; the rate-limit test sets its own limits.
@@ -68,6 +79,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     async close() {
       await sql.end({ timeout: 5 });
       await database.drop();
+      await s3?.close();
     },
   };
 }

@@ -1,0 +1,85 @@
+import {
+  CommitRequest,
+  CreateFileRequest,
+  DeleteQuery,
+  MoveRequest,
+  RestoreRequest,
+} from "@wsync/shared-protocol";
+import { Hono } from "hono";
+import { deleteFile, moveFile, restoreVersion } from "../../db/file-tree.ts";
+import {
+  commitVersion,
+  createFile,
+  listFileVersions,
+  readFileMetadata,
+  type Writer,
+} from "../../db/files.ts";
+import { verifyChunksForCommit } from "../../services/chunk-uploads.ts";
+import type { AppContext, AppDeps, AppEnv } from "../context.ts";
+import { existingId } from "../ids.ts";
+import { readJson, readQuery, validate } from "../json-body.ts";
+
+/** Files and folders: create, commit, read, rename/move, delete, history, restore. */
+export function fileRoutes(deps: AppDeps) {
+  const { sql } = deps;
+  const writer = (c: AppContext): Writer => {
+    const { userId, deviceId } = c.get("auth");
+    return { ownerId: userId, deviceId, now: deps.clock() };
+  };
+  const fileIdOf = (c: AppContext) => existingId(c.req.param("fileId"), "file");
+
+  return new Hono<AppEnv>()
+    .post("/files", async (c) => {
+      const body = await readJson(c, CreateFileRequest);
+      const parentId = body.parentId === null ? null : existingId(body.parentId, "parent folder");
+      const chunks = body.isFolder ? [] : (body.chunks ?? []);
+      const verifiedSizes = await verifyChunksForCommit(deps, c.get("auth").userId, chunks);
+      const receipt = await createFile(sql, writer(c), {
+        parentId,
+        name: body.name,
+        isFolder: body.isFolder,
+        chunks,
+        verifiedSizes,
+      });
+      return c.json(receipt, 201);
+    })
+    .get("/files/:fileId", async (c) =>
+      c.json(await readFileMetadata(sql, c.get("auth").userId, fileIdOf(c))),
+    )
+    .post("/files/:fileId/commit", async (c) => {
+      const fileId = fileIdOf(c);
+      const body = await readJson(c, CommitRequest);
+      const verifiedSizes = await verifyChunksForCommit(deps, c.get("auth").userId, body.chunks);
+      const receipt = await commitVersion(sql, writer(c), {
+        fileId,
+        version: body.version,
+        chunks: body.chunks,
+        verifiedSizes,
+      });
+      return c.json(receipt);
+    })
+    .patch("/files/:fileId", async (c) => {
+      const fileId = fileIdOf(c);
+      const body = await readJson(c, MoveRequest);
+      const parentId =
+        body.parentId === undefined || body.parentId === null
+          ? body.parentId
+          : existingId(body.parentId, "parent folder");
+      return c.json(
+        await moveFile(sql, writer(c), { fileId, version: body.version, name: body.name, parentId }),
+      );
+    })
+    .delete("/files/:fileId", async (c) => {
+      const fileId = fileIdOf(c);
+      const { version } = validate(DeleteQuery, readQuery(c), "query");
+      return c.json(await deleteFile(sql, writer(c), fileId, version));
+    })
+    .get("/files/:fileId/versions", async (c) =>
+      c.json({ versions: await listFileVersions(sql, c.get("auth").userId, fileIdOf(c)) }),
+    )
+    .post("/files/:fileId/restore", async (c) => {
+      const fileId = fileIdOf(c);
+      const body = await readJson(c, RestoreRequest);
+      return c.json(await restoreVersion(sql, writer(c), { fileId, ...body }));
+    });
+}
