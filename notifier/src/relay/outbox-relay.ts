@@ -11,6 +11,8 @@ export interface OutboxSource {
   relayBatch(limit: number, publish: (events: BusEvent[]) => Promise<void>): Promise<number | "busy">;
   /** Calls `wake` whenever rows may have been added (LISTEN/NOTIFY, and after a reconnect). */
   listen(wake: () => void): Promise<{ unlisten(): Promise<void> }>;
+  /** Deletes rows sent longer ago than `retentionMs`; returns how many. */
+  pruneSent?(retentionMs: number): Promise<number>;
 }
 
 export interface OutboxRelayOptions {
@@ -26,6 +28,9 @@ export interface OutboxRelayOptions {
   /** First retry delay after a failure (the bus or the database is down); doubles up to the max. */
   retryMinMs?: number;
   retryMaxMs?: number;
+  /** Sent rows are kept this long (for an operator to look into), then pruned. */
+  sentRetentionMs?: number;
+  pruneIntervalMs?: number;
 }
 
 /**
@@ -38,6 +43,8 @@ export class OutboxRelay {
   readonly #options: Required<OutboxRelayOptions>;
   #listening: { unlisten(): Promise<void> } | undefined;
   #sweep: NodeJS.Timeout | undefined;
+  #prune: NodeJS.Timeout | undefined;
+  #pruning: Promise<void> | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #draining: Promise<void> | undefined;
   #wokenWhileDraining = false;
@@ -51,6 +58,8 @@ export class OutboxRelay {
       sweepIntervalMs: options.sweepIntervalMs ?? 5_000,
       retryMinMs: options.retryMinMs ?? 200,
       retryMaxMs: options.retryMaxMs ?? 10_000,
+      sentRetentionMs: options.sentRetentionMs ?? 24 * 3600_000,
+      pruneIntervalMs: options.pruneIntervalMs ?? 60_000,
     };
   }
 
@@ -58,6 +67,10 @@ export class OutboxRelay {
     this.#listening = await this.#options.source.listen(() => this.wake());
     this.#sweep = setInterval(() => this.wake(), this.#options.sweepIntervalMs);
     this.#sweep.unref();
+    if (this.#options.source.pruneSent) {
+      this.#prune = setInterval(() => this.#pruneSent(), this.#options.pruneIntervalMs);
+      this.#prune.unref();
+    }
     this.wake();
   }
 
@@ -87,10 +100,26 @@ export class OutboxRelay {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweep);
+    clearInterval(this.#prune);
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     await this.idle();
+    await this.#pruning;
     await this.#listening?.unlisten();
+  }
+
+  #pruneSent(): void {
+    const { source, sentRetentionMs, logger } = this.#options;
+    if (this.#pruning || this.#closed || !source.pruneSent) return;
+    this.#pruning = source
+      .pruneSent(sentRetentionMs)
+      .then(
+        (pruned) => void (pruned > 0 && logger.info("pruned sent outbox rows", { pruned })),
+        (error: unknown) => logger.warn("could not prune sent outbox rows", { error }),
+      )
+      .finally(() => {
+        this.#pruning = undefined;
+      });
   }
 
   async #drain(): Promise<void> {

@@ -120,3 +120,22 @@ describe("the outbox relay on PostgreSQL", () => {
     }
   });
 });
+
+describe("pruning the outbox", () => {
+  it("deletes rows sent longer ago than the retention and keeps recent and unsent ones", async () => {
+    const userId = await createUser(sql);
+    await sql`DELETE FROM outbox`;
+    for (let i = 0; i < 3; i += 1) await commitChange(sql, { userId, deviceId: null });
+    const [oldSent, recentSent, unsent] = (
+      await sql<{ id: string }[]>`SELECT id FROM outbox ORDER BY id`
+    ).map((row) => row.id);
+    await sql`UPDATE outbox SET sent_at = now() - interval '2 hours' WHERE id = ${oldSent ?? ""}`;
+    await sql`UPDATE outbox SET sent_at = now() - interval '10 minutes' WHERE id = ${recentSent ?? ""}`;
+
+    const pruned = await postgresOutbox(sql, silentLogger).pruneSent?.(3600_000);
+
+    expect(pruned).toBe(1);
+    const left = await sql<{ id: string }[]>`SELECT id FROM outbox ORDER BY id`;
+    expect(left.map((row) => row.id)).toEqual([recentSent, unsent]);
+  });
+});

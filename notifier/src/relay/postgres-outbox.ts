@@ -14,6 +14,8 @@ export const OUTBOX_CHANNEL = "wsync_outbox";
  */
 const RELAY_LOCK_KEY = 7_726_213_405_337_001n;
 
+const PRUNE_BATCH = 5_000;
+
 export function postgresOutbox(sql: Sql, logger: Logger): OutboxSource {
   return {
     async relayBatch(limit, publish) {
@@ -42,6 +44,20 @@ export function postgresOutbox(sql: Sql, logger: Logger): OutboxSource {
         await tx`UPDATE outbox SET sent_at = now() WHERE id IN ${tx(rows.map((row) => row.id))}`;
         return rows.length;
       });
+    },
+
+    async pruneSent(retentionMs) {
+      let total = 0;
+      for (;;) {
+        // Only the oldest rows by primary key are looked at, so each round is one short index range
+        // scan whatever the table's size; rows are sent roughly in id order, so the old ones are there.
+        const deleted = await sql`
+          WITH oldest AS (SELECT id, sent_at FROM outbox ORDER BY id LIMIT ${PRUNE_BATCH})
+          DELETE FROM outbox USING oldest
+          WHERE outbox.id = oldest.id AND oldest.sent_at < now() - make_interval(secs => ${retentionMs / 1000})`;
+        total += deleted.count;
+        if (deleted.count < PRUNE_BATCH) return total;
+      }
     },
 
     async listen(wake) {
