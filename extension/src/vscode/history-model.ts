@@ -120,19 +120,21 @@ export function deletedGroupItem(count: number): TreeItemModel {
 }
 
 /** Newest deletion first. */
+export function sortDeleted(files: readonly DeletedFile[]): DeletedFile[] {
+  return [...files].sort((a, b) => b.deletedAt.localeCompare(a.deletedAt) || a.path.localeCompare(b.path));
+}
+
 export function deletedFileItems(files: readonly DeletedFile[], now: Date): TreeItemModel[] {
-  return [...files]
-    .sort((a, b) => b.deletedAt.localeCompare(a.deletedAt) || a.path.localeCompare(b.path))
-    .map((file) => ({
-      id: `deleted-file:${file.fileId}`,
-      label: file.path.split("/").pop() ?? file.path,
-      description: `${folderOf(file.path)}deleted ${formatAge(new Date(file.deletedAt), now)}`,
-      tooltip: `**${file.path}**\n\ndeleted ${file.deletedAt.replace("T", " ").replace(/\.\d+Z$|Z$/, " UTC")}`,
-      contextValue: HistoryContext.deletedFile,
-      icon: "file",
-      collapsible: "collapsed",
-      resourcePath: file.path,
-    }));
+  return sortDeleted(files).map((file) => ({
+    id: `deleted-file:${file.fileId}`,
+    label: file.path.split("/").pop() ?? file.path,
+    description: `${folderOf(file.path)}deleted ${formatAge(new Date(file.deletedAt), now)}`,
+    tooltip: `**${file.path}**\n\ndeleted ${file.deletedAt.replace("T", " ").replace(/\.\d+Z$|Z$/, " UTC")}`,
+    contextValue: HistoryContext.deletedFile,
+    icon: "file",
+    collapsible: "collapsed",
+    resourcePath: file.path,
+  }));
 }
 
 function folderOf(path: string): string {
