@@ -10,6 +10,7 @@ import { changeRoutes } from "./routes/changes.ts";
 import { chunkRoutes } from "./routes/chunks.ts";
 import { fileRoutes } from "./routes/files.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 
 /** Paths under /api/v1 that need no token. */
 const publicPaths = new Set<string>([routes.register, routes.login, routes.openapi]);
@@ -39,6 +40,7 @@ export function createApp(deps: AppDeps): Hono<AppEnv> {
   app.use("/api/v1/*", (c, next) => (publicPaths.has(c.req.path) ? next() : authenticate(c, next)));
 
   app.route("/", healthRoutes(deps));
+  app.route("/api/v1", openApiRoutes());
   app.route("/api/v1", sessionRoutes(deps));
   app.route("/api/v1", accountRoutes(deps));
   // Before the file routes: /files/changes and /files/upload-url(s) must not match /files/:fileId.

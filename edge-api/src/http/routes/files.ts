@@ -16,6 +16,7 @@ import {
 } from "../../db/files.ts";
 import { verifyChunksForCommit } from "../../services/chunk-uploads.ts";
 import type { AppContext, AppDeps, AppEnv } from "../context.ts";
+import { idempotent } from "../idempotency.ts";
 import { existingId } from "../ids.ts";
 import { readJson, readQuery, validate } from "../json-body.ts";
 
@@ -27,9 +28,10 @@ export function fileRoutes(deps: AppDeps) {
     return { ownerId: userId, deviceId, now: deps.clock() };
   };
   const fileIdOf = (c: AppContext) => existingId(c.req.param("fileId"), "file");
+  const once = idempotent(deps);
 
   return new Hono<AppEnv>()
-    .post("/files", async (c) => {
+    .post("/files", once, async (c) => {
       const body = await readJson(c, CreateFileRequest);
       const parentId = body.parentId === null ? null : existingId(body.parentId, "parent folder");
       const chunks = body.isFolder ? [] : (body.chunks ?? []);
@@ -46,7 +48,7 @@ export function fileRoutes(deps: AppDeps) {
     .get("/files/:fileId", async (c) =>
       c.json(await readFileMetadata(sql, c.get("auth").userId, fileIdOf(c))),
     )
-    .post("/files/:fileId/commit", async (c) => {
+    .post("/files/:fileId/commit", once, async (c) => {
       const fileId = fileIdOf(c);
       const body = await readJson(c, CommitRequest);
       const verifiedSizes = await verifyChunksForCommit(deps, c.get("auth").userId, body.chunks);
@@ -58,7 +60,7 @@ export function fileRoutes(deps: AppDeps) {
       });
       return c.json(receipt);
     })
-    .patch("/files/:fileId", async (c) => {
+    .patch("/files/:fileId", once, async (c) => {
       const fileId = fileIdOf(c);
       const body = await readJson(c, MoveRequest);
       const parentId =
@@ -69,7 +71,7 @@ export function fileRoutes(deps: AppDeps) {
         await moveFile(sql, writer(c), { fileId, version: body.version, name: body.name, parentId }),
       );
     })
-    .delete("/files/:fileId", async (c) => {
+    .delete("/files/:fileId", once, async (c) => {
       const fileId = fileIdOf(c);
       const { version } = validate(DeleteQuery, readQuery(c), "query");
       return c.json(await deleteFile(sql, writer(c), fileId, version));
@@ -77,7 +79,7 @@ export function fileRoutes(deps: AppDeps) {
     .get("/files/:fileId/versions", async (c) =>
       c.json({ versions: await listFileVersions(sql, c.get("auth").userId, fileIdOf(c)) }),
     )
-    .post("/files/:fileId/restore", async (c) => {
+    .post("/files/:fileId/restore", once, async (c) => {
       const fileId = fileIdOf(c);
       const body = await readJson(c, RestoreRequest);
       return c.json(await restoreVersion(sql, writer(c), { fileId, ...body }));
