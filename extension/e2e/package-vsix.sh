@@ -10,6 +10,7 @@ version="$(node -p 'require("./package.json").version')"
 out="dist/wsync-$version.vsix"
 # --no-dependencies: the bundle already holds every runtime dependency (and npm workspaces confuse
 # vsce's own `npm list`). --allow-missing-repository: the project is not published from a repository URL yet.
+# --no-rewrite-relative-links: README images are packed (media/screenshots) and resolve inside the .vsix.
 PATH="$WSYNC_NODE24_BIN:$PATH" node "$WSYNC_VSCE" package \
-  --no-dependencies --allow-missing-repository --out "$out" >&2
+  --no-dependencies --allow-missing-repository --no-rewrite-relative-links --out "$out" >&2
 echo "$PWD/$out"
