@@ -1,0 +1,239 @@
+import { describe, expect, it } from "vitest";
+import type { Action, Plan } from "./actions.ts";
+import { planSync } from "./planner.ts";
+import { world } from "./planner-fixtures.ts";
+
+/** One line per action, so each test reads as the plan it expects. */
+function summary(plan: Plan): string[] {
+  return plan.actions.map((action: Action) => {
+    switch (action.type) {
+      case "push":
+        return `push ${action.fileId}${action.content ? " content" : ""}${action.move ? ` move->${action.move.name}` : ""}`;
+      case "pull":
+        return `pull ${action.fileId} ${action.from?.path ?? "-"}->${action.to}${action.content ? " content" : ""}`;
+      case "conflictCopy":
+        return `conflictCopy ${action.path}->${action.copyPath}${action.fileId ? " detach" : ""}`;
+      case "createFile":
+      case "createFolder":
+        return `${action.type} ${action.path} in ${"fileId" in action.parent ? action.parent.fileId : `new ${action.parent.newPath}`}`;
+      case "deleteLocal":
+        return `deleteLocal ${action.path} (${action.expected.length})`;
+      default:
+        return `${action.type} ${"fileId" in action ? action.fileId : ""}`;
+    }
+  });
+}
+
+const copy = (stem: string, ext = ".txt") => `${stem} (conflicted copy - laptop - 2026-03-15)${ext}`;
+
+describe("planSync", () => {
+  it("plans nothing when both sides still match what was synced", () => {
+    expect(planSync(world({ synced: { src: null, "src/a.txt": "a", "b.txt": "b" } })).actions).toEqual([]);
+  });
+
+  it("sends a local edit as a commit", () => {
+    const plan = planSync(
+      world({ synced: { "a.txt": "a" }, local: { "a.txt": { content: "a2", inode: 100 } } }),
+    );
+    expect(summary(plan)).toEqual(["push id:a.txt content"]);
+  });
+
+  it("downloads a remote edit", () => {
+    const plan = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "a.txt", content: "a2", version: 2 } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["pull id:a.txt a.txt->a.txt content"]);
+  });
+
+  it("keeps the local bytes as a conflicted copy when both sides edited differently", () => {
+    const plan = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "a.txt", content: "theirs", version: 2 } },
+        local: { "a.txt": { content: "mine", inode: 100 } },
+      }),
+    );
+    expect(summary(plan)).toEqual([`conflictCopy a.txt->${copy("a")} detach`]);
+  });
+
+  it("links, without any transfer, when both sides made the same edit", () => {
+    const plan = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "a.txt", content: "same", version: 2 } },
+        local: { "a.txt": { content: "same", inode: 100 } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["adopt id:a.txt"]);
+  });
+
+  it("deletes on the server what was deleted here, and here what was deleted there", () => {
+    expect(summary(planSync(world({ synced: { "a.txt": "a" }, local: {} })))).toEqual([
+      "deleteRemote id:a.txt",
+    ]);
+    const plan = planSync(world({ synced: { "a.txt": "a" }, remote: { "id:a.txt": { deleted: true } } }));
+    expect(summary(plan)).toEqual(["deleteLocal a.txt (1)"]);
+  });
+
+  it("edit wins over delete, on either side", () => {
+    const deletedHere = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "a.txt", content: "a2", version: 2 } },
+        local: {},
+      }),
+    );
+    expect(summary(deletedHere)).toEqual(["pull id:a.txt -->a.txt content"]);
+    const deletedThere = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { deleted: true } },
+        local: { "a.txt": { content: "a2", inode: 100 } },
+      }),
+    );
+    expect(summary(deletedThere)).toEqual(["forget id:a.txt"]);
+  });
+
+  it("sends a rename as a move without content, and a folder rename as one move", () => {
+    const file = planSync(
+      world({ synced: { "a.txt": "a" }, local: { "b.txt": { content: "a", inode: 100 } } }),
+    );
+    expect(summary(file)).toEqual(["push id:a.txt move->b.txt"]);
+    const folder = planSync(
+      world({
+        synced: { src: null, "src/a.ts": "a", "src/b.ts": "b" },
+        local: {
+          lib: { content: null, inode: 100 },
+          "lib/a.ts": { content: "a", inode: 101 },
+          "lib/b.ts": { content: "b", inode: 102 },
+        },
+      }),
+    );
+    expect(summary(folder)).toEqual(["push id:src move->lib"]);
+  });
+
+  it("recognises a delete and a create of the same bytes as a move", () => {
+    const plan = planSync(
+      world({ synced: { "a.txt": "hello" }, local: { "b.txt": { content: "hello", inode: 999 } } }),
+    );
+    expect(summary(plan)).toEqual(["push id:a.txt move->b.txt"]);
+  });
+
+  it("applies a remote rename locally without downloading", () => {
+    const plan = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "b.txt", content: "a", version: 2 } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["pull id:a.txt a.txt->b.txt"]);
+  });
+
+  it("on same-path creates links equal content and makes ours the conflicted copy otherwise", () => {
+    const same = planSync(
+      world({ remote: { r1: { path: "n.txt", content: "x", version: 1 } }, local: { "n.txt": "x" } }),
+    );
+    expect(summary(same)).toEqual(["adopt r1"]);
+    const different = planSync(
+      world({ remote: { r1: { path: "n.txt", content: "theirs", version: 1 } }, local: { "n.txt": "mine" } }),
+    );
+    expect(summary(different)).toEqual([`conflictCopy n.txt->${copy("n")}`, "pull r1 -->n.txt content"]);
+  });
+
+  it("creates new local folders before the files in them", () => {
+    const plan = planSync(
+      world({ local: { docs: null, "docs/a.md": "a", "docs/sub": null, "docs/sub/b.md": "b" } }),
+    );
+    expect(summary(plan)).toEqual([
+      "createFolder docs in null",
+      "createFile docs/a.md in new docs",
+      "createFolder docs/sub in new docs",
+      "createFile docs/sub/b.md in new docs/sub",
+    ]);
+  });
+
+  it("keeps a remotely deleted folder that holds a local edit, deleting only what was unchanged", () => {
+    const plan = planSync(
+      world({
+        synced: { d: null, "d/a.txt": "a", "d/b.txt": "b" },
+        remote: { "id:d": { deleted: true } },
+        local: {
+          d: { content: null, inode: 100 },
+          "d/a.txt": { content: "a", inode: 101 },
+          "d/b.txt": { content: "b2", inode: 102 },
+        },
+      }),
+    );
+    expect(summary(plan).sort()).toEqual(["deleteLocal d/a.txt (1)", "forget id:d", "forget id:d/b.txt"]);
+  });
+
+  it("deletes a remotely deleted folder here in one step when nothing in it changed", () => {
+    const plan = planSync(
+      world({
+        synced: { d: null, "d/a.txt": "a", "d/e": null, "d/e/b.txt": "b" },
+        remote: { "id:d": { deleted: true } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["deleteLocal d (4)"]);
+  });
+
+  it("brings back a locally deleted folder when something new arrived in it, and deletes the rest", () => {
+    const plan = planSync(
+      world({
+        synced: { d: null, "d/a.txt": "a" },
+        remote: { r1: { path: "d/new.txt", content: "n", version: 1 } },
+        local: {},
+      }),
+    );
+    expect(summary(plan).sort()).toEqual([
+      "deleteRemote id:d/a.txt",
+      "pull id:d -->d",
+      "pull r1 -->d/new.txt content",
+    ]);
+  });
+
+  it("sends a local folder delete as one delete", () => {
+    const plan = planSync(
+      world({ synced: { d: null, "d/a.txt": "a", "d/e": null, "d/e/b": "b" }, local: {} }),
+    );
+    expect(summary(plan)).toEqual(["deleteRemote id:d"]);
+  });
+
+  it("never touches ignored paths, on either side", () => {
+    const plan = planSync(
+      world({
+        synced: { "keep.txt": "k", "build/out.js": "o" },
+        remote: { r1: { path: "build/new.js", content: "n", version: 1 } },
+        local: { "keep.txt": { content: "k", inode: 100 } },
+        ignored: (path) => path.startsWith("build"),
+      }),
+    );
+    expect(plan.actions).toEqual([]);
+  });
+
+  it("never writes a server item whose name is not a valid path segment", () => {
+    const plan = planSync(
+      world({
+        remote: {
+          r1: { path: "..", content: "x", version: 1 },
+          r2: { path: "ok.txt", content: "y", version: 1 },
+        },
+      }),
+    );
+    expect(summary(plan)).toEqual(["pull r2 -->ok.txt content"]);
+  });
+
+  it("moves remotely and locally in the same way: the server's place wins", () => {
+    const plan = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "theirs.txt", content: "a", version: 2 } },
+        local: { "mine.txt": { content: "a", inode: 100 } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["pull id:a.txt mine.txt->theirs.txt"]);
+  });
+});

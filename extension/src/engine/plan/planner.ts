@@ -1,0 +1,326 @@
+import { baseName, joinPath, parentPath } from "../fs/types.ts";
+import { type RemoteEntry, type SyncedEntry, sameChunks } from "../model/types.ts";
+import type { LocalEntry } from "../scan/scanner.ts";
+import type { Action, Deferred, ParentRef, Plan } from "./actions.ts";
+import { conflictedCopyName } from "./conflict-name.ts";
+import { type LocalItem, matchLocal } from "./local-view.ts";
+import { buildRemoteView } from "./remote-view.ts";
+
+export interface PlanInput {
+  /** The folder as scanned: path to entry. */
+  local: ReadonlyMap<string, LocalEntry>;
+  /** What was last synced: fileId to entry (the base). */
+  synced: ReadonlyMap<string, SyncedEntry>;
+  /** The server's tree as the changes feed told it: fileId to entry. */
+  remote: ReadonlyMap<string, RemoteEntry>;
+  isIgnored: (path: string, isFolder: boolean) => boolean;
+  deviceName: string;
+  now: Date;
+}
+
+const hashes = (entry: LocalEntry) => entry.chunks.map((chunk) => chunk.hash);
+
+/**
+ * The three-way comparison: for each item, what changed here (local against synced) and there (remote
+ * against synced), and the one step to take this round. A pure function: the same states give the
+ * same plan. Rules, Dropbox's where the issue is silent:
+ * - changed on one side only: that side's change is applied to the other;
+ * - content changed on both sides, differently: the local bytes become a conflicted copy;
+ * - edit against delete: the edit wins; a rename is not an edit, a delete beats it;
+ * - moved on both sides: the server's place wins;
+ * - created at the same path on both sides: the same content is linked, else ours is the copy.
+ */
+export function planSync(input: PlanInput): Plan {
+  const { local, synced, remote, isIgnored } = input;
+  const remoteView = buildRemoteView(remote, isIgnored);
+  const localView = matchLocal(local, synced, isIgnored);
+  const actions: Action[] = [];
+  const deferred: Deferred[] = [];
+  const handledLocal = new Set<string>();
+  const localChildren = new Map<string, LocalItem[]>();
+  for (const item of localView.byPath.values()) {
+    const folder = parentPath(item.entry.path);
+    localChildren.set(folder, [...(localChildren.get(folder) ?? []), item]);
+  }
+
+  const base = (fileId: string) => synced.get(fileId) as SyncedEntry;
+  const localContentChanged = (b: SyncedEntry, l: LocalItem) =>
+    !b.isFolder && !sameChunks(hashes(l.entry), b.chunks);
+  const localMoved = (b: SyncedEntry, l: LocalItem) =>
+    l.name !== b.name || !("fileId" in l.parent) || l.parent.fileId !== b.parentId;
+  const remoteContentChanged = (b: SyncedEntry, r: RemoteEntry) =>
+    !b.isFolder && !sameChunks(r.chunks, b.chunks);
+  const remoteMoved = (b: SyncedEntry, r: RemoteEntry) => r.parentId !== b.parentId || r.name !== b.name;
+  // A folder's stats move with every change inside it and mean nothing for sync.
+  const statChanged = (b: SyncedEntry, l: LocalItem) =>
+    !b.isFolder &&
+    (b.size !== l.entry.size ||
+      b.mtimeMs !== l.entry.mtimeMs ||
+      b.inode !== l.entry.inode ||
+      b.mode !== l.entry.mode);
+
+  // Deleted here while unchanged there (including everything under a folder): delete on the server.
+  const remoteUnchangedMemo = new Map<string, boolean>();
+  const remoteSubtreeUnchanged = (fileId: string): boolean => {
+    const memo = remoteUnchangedMemo.get(fileId);
+    if (memo !== undefined) return memo;
+    const result = remoteView.children(fileId).every((child) => {
+      const known = synced.get(child.fileId);
+      return known !== undefined && known.version === child.version && remoteSubtreeUnchanged(child.fileId);
+    });
+    remoteUnchangedMemo.set(fileId, result);
+    return result;
+  };
+
+  // Deleted there: a local folder goes only if nothing under it is new or changed here.
+  const deletableMemo = new Map<string, boolean>();
+  const deletableLocally = (item: LocalItem): boolean => {
+    const memo = deletableMemo.get(item.entry.path);
+    if (memo !== undefined) return memo;
+    let result = false;
+    if (item.fileId !== null) {
+      const status = remoteView.status(item.fileId);
+      const b = base(item.fileId);
+      if (status === "live")
+        result = true; // moved out on the server: it leaves before the folder goes
+      else if (status === "gone" && !localMoved(b, item)) {
+        result = b.isFolder
+          ? (localChildren.get(item.entry.path) ?? []).every(deletableLocally)
+          : !localContentChanged(b, item);
+      }
+    }
+    deletableMemo.set(item.entry.path, result);
+    return result;
+  };
+
+  const remoteDeletes = new Map<string, { path: string; isFolder: boolean; parentId: string | null }>();
+  const localDeleteRoots = new Set<string>();
+  const forgotten = new Set<string>();
+  const pullRequests: Array<{ fileId: string; from: LocalItem | null; content: boolean; move: boolean }> = [];
+
+  for (const [fileId, syncedPath] of localView.syncedPath) {
+    const b = base(fileId);
+    const l = localView.byFileId.get(fileId);
+    const status = remoteView.status(fileId);
+    const r = remoteView.entry(fileId);
+    if (status === "out") continue;
+    if (!l) {
+      if (status === "gone") {
+        actions.push({ type: "forget", fileId, path: syncedPath });
+        forgotten.add(fileId);
+      } else if (!b.isFolder && remoteContentChanged(b, r as RemoteEntry)) {
+        pullRequests.push({ fileId, from: null, content: true, move: true }); // edit wins over delete
+      } else if (b.isFolder && !remoteSubtreeUnchanged(fileId)) {
+        pullRequests.push({ fileId, from: null, content: false, move: true }); // something new in it
+      } else {
+        remoteDeletes.set(fileId, { path: syncedPath, isFolder: b.isFolder, parentId: b.parentId });
+      }
+      continue;
+    }
+    if (status === "gone") {
+      if (l.entry.kind === "folder" ? deletableLocally(l) : !localContentChanged(b, l) && !localMoved(b, l)) {
+        localDeleteRoots.add(l.entry.path);
+      } else {
+        actions.push({ type: "forget", fileId, path: l.entry.path });
+        forgotten.add(fileId);
+      }
+      continue;
+    }
+    const rEntry = r as RemoteEntry;
+    if (rEntry.version === b.version) {
+      const content = localContentChanged(b, l);
+      const moved = localMoved(b, l);
+      if (content || moved) {
+        const parent = moved ? parentRefOf(l) : null;
+        if (moved && parent === null) {
+          deferred.push({ path: l.entry.path, reason: "its new folder is not on the server yet" });
+          continue;
+        }
+        actions.push({
+          type: "push",
+          fileId,
+          path: l.entry.path,
+          local: l.entry,
+          content,
+          move: parent ? { parent, name: l.name } : null,
+        });
+      } else if (statChanged(b, l)) {
+        actions.push({ type: "adopt", fileId, path: l.entry.path, remote: rEntry, local: l.entry });
+      }
+      continue;
+    }
+    const lContent = localContentChanged(b, l);
+    const rContent = remoteContentChanged(b, rEntry);
+    if (lContent && rContent && !sameChunks(hashes(l.entry), rEntry.chunks)) {
+      actions.push(conflictCopy(l, fileId));
+      continue;
+    }
+    const needContent = rContent && !lContent;
+    const needMove = remoteMoved(b, rEntry);
+    if (needContent || needMove) pullRequests.push({ fileId, from: l, content: needContent, move: needMove });
+    else actions.push({ type: "adopt", fileId, path: l.entry.path, remote: rEntry, local: l.entry });
+  }
+
+  // Only the top of a deleted subtree is sent: the server deletes what is under a folder.
+  for (const [fileId, item] of remoteDeletes) {
+    if (item.parentId !== null && remoteDeletes.has(item.parentId)) continue;
+    actions.push({ type: "deleteRemote", fileId, path: item.path, isFolder: item.isFolder });
+  }
+  for (const path of localDeleteRoots) {
+    if ([...ancestorsOf(path)].some((folder) => localDeleteRoots.has(folder))) continue;
+    const item = localView.byPath.get(path) as LocalItem;
+    const expected = subtree(item).filter((entry) => {
+      const id = localView.byPath.get(entry.path)?.fileId;
+      return !(id && remoteView.status(id) === "live");
+    });
+    actions.push({ type: "deleteLocal", fileId: item.fileId as string, path, expected });
+  }
+
+  // Remote items new here, plus base items to bring over, parents before children.
+  for (const [fileId, entry] of remote) {
+    if (!synced.has(fileId) && remoteView.status(fileId) === "live") {
+      pullRequests.push({ fileId, from: null, content: !entry.isFolder, move: true });
+    }
+  }
+  const planned = new Map<string, string>();
+  const targeted = new Set<string>();
+  const depth = (fileId: string) => (remoteView.path(fileId) ?? "").split("/").length;
+  pullRequests.sort((a, b) => depth(a.fileId) - depth(b.fileId));
+  for (const request of pullRequests) planPull(request);
+
+  // Local items new here, parents before children.
+  const creating = new Set<string>();
+  const fresh = [...localView.byPath.values()]
+    .filter((item) => item.fileId === null && !handledLocal.has(item.entry.path))
+    .sort((a, b) => a.entry.path.split("/").length - b.entry.path.split("/").length);
+  for (const item of fresh) {
+    if ([...ancestorsOf(item.entry.path)].some((folder) => handledLocal.has(folder))) continue;
+    const parent = parentRefOf(item);
+    if (parent === null) {
+      deferred.push({ path: item.entry.path, reason: "its folder is not on the server yet" });
+      continue;
+    }
+    const path = item.entry.path;
+    if (item.entry.kind === "folder") {
+      creating.add(path);
+      actions.push({ type: "createFolder", path, parent, name: item.name });
+    } else {
+      actions.push({ type: "createFile", path, parent, name: item.name, local: item.entry });
+    }
+  }
+
+  return { actions, deferred };
+
+  function parentRefOf(item: LocalItem): ParentRef | null {
+    if ("newPath" in item.parent) {
+      return creating.has(item.parent.newPath) ? { newPath: item.parent.newPath } : null;
+    }
+    const parentId = item.parent.fileId;
+    if (parentId === null) return { fileId: null };
+    return remoteView.status(parentId) === "live" && !forgotten.has(parentId) ? { fileId: parentId } : null;
+  }
+
+  function localPathOfFolder(folderId: string | null): string | undefined {
+    if (folderId === null) return "";
+    const target = planned.get(folderId);
+    if (target !== undefined) return target;
+    const item = localView.byFileId.get(folderId);
+    return item && item.entry.kind === "folder" ? item.entry.path : undefined;
+  }
+
+  function planPull(request: {
+    fileId: string;
+    from: LocalItem | null;
+    content: boolean;
+    move: boolean;
+  }): void {
+    const r = remoteView.entry(request.fileId) as RemoteEntry;
+    const from = request.from;
+    let to: string;
+    if (request.move || !from) {
+      const folder = localPathOfFolder(r.parentId);
+      if (folder === undefined) {
+        deferred.push({
+          path: remoteView.path(request.fileId) ?? r.name,
+          reason: "its folder is not here yet",
+        });
+        return;
+      }
+      to = joinPath(folder, r.name);
+    } else {
+      to = from.entry.path;
+    }
+    if (from && to === from.entry.path && !request.content) {
+      // Already where the server has it (the same move on both sides): only record it.
+      planned.set(request.fileId, to);
+      actions.push({ type: "adopt", fileId: request.fileId, path: to, remote: r, local: from.entry });
+      return;
+    }
+    if (targeted.has(to)) {
+      deferred.push({ path: to, reason: "another item is coming to this path" });
+      return;
+    }
+    const occupant = to === from?.entry.path ? undefined : localView.byPath.get(to);
+    if (occupant && occupant.fileId === null && !handledLocal.has(to)) {
+      const isNewThere = !synced.has(request.fileId);
+      const sameKind = occupant.entry.kind === (r.isFolder ? "folder" : "file");
+      if (isNewThere && sameKind && (r.isFolder || sameChunks(hashes(occupant.entry), r.chunks))) {
+        // Created on both sides with the same content: link them, transfer nothing.
+        actions.push({ type: "adopt", fileId: request.fileId, path: to, remote: r, local: occupant.entry });
+        handledLocal.add(to);
+        planned.set(request.fileId, to);
+        targeted.add(to);
+        if (r.isFolder) markFolderAdopted(to, request.fileId);
+        return;
+      }
+      // Created on both sides (or moved onto a new file here): the server was first, ours is the copy.
+      actions.push(conflictCopy(occupant, null));
+      handledLocal.add(to);
+    } else if (occupant && occupant.fileId !== request.fileId) {
+      deferred.push({ path: to, reason: "the path is still taken by another item" });
+      return;
+    }
+    targeted.add(to);
+    planned.set(request.fileId, to);
+    actions.push({
+      type: "pull",
+      fileId: request.fileId,
+      remote: r,
+      from: from?.entry ?? null,
+      to,
+      content: request.content,
+    });
+  }
+
+  /** A folder linked to its server twin: what is new inside it now has a parent on the server. */
+  function markFolderAdopted(path: string, fileId: string): void {
+    for (const child of localChildren.get(path) ?? []) {
+      if ("newPath" in child.parent && child.parent.newPath === path) child.parent = { fileId };
+    }
+  }
+
+  function conflictCopy(item: LocalItem, fileId: string | null): Action {
+    const folder = parentPath(item.entry.path);
+    const copyName = conflictedCopyName(baseName(item.entry.path), input.deviceName, input.now, (name) => {
+      const path = joinPath(folder, name);
+      return local.has(path) || remoteView.atPath(path) !== undefined;
+    });
+    handledLocal.add(item.entry.path);
+    return {
+      type: "conflictCopy",
+      path: item.entry.path,
+      copyPath: joinPath(folder, copyName),
+      fileId,
+      local: item.entry,
+    };
+  }
+
+  function subtree(item: LocalItem): LocalEntry[] {
+    const children = (localChildren.get(item.entry.path) ?? []).flatMap(subtree);
+    return [...children, item.entry];
+  }
+}
+
+function* ancestorsOf(path: string): Generator<string> {
+  for (let folder = parentPath(path); folder !== ""; folder = parentPath(folder)) yield folder;
+}
