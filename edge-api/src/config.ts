@@ -26,6 +26,8 @@ export interface EdgeConfig {
   chunkGraceSeconds: number;
   /** Idempotency keys are remembered this long. */
   idempotencyKeySeconds: number;
+  /** How often retention, garbage collection and housekeeping run (0: never, e.g. in tests). */
+  maintenanceIntervalSeconds: number;
 }
 
 const GiB = 1024 ** 3;
@@ -41,6 +43,7 @@ export const defaultConfig: EdgeConfig = {
   retentionSeconds: 30 * 24 * 3600,
   chunkGraceSeconds: 24 * 3600,
   idempotencyKeySeconds: 24 * 3600,
+  maintenanceIntervalSeconds: 3600,
 };
 
 export type EdgeConfigOverrides = Partial<Omit<EdgeConfig, "rateLimits">> & {

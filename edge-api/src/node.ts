@@ -6,8 +6,9 @@ import postgres from "postgres";
 import { type EdgeConfigOverrides, resolveConfig } from "./config.ts";
 import { migrate } from "./db/migrate.ts";
 import { createApp } from "./http/app.ts";
-import type { LogSink } from "./http/context.ts";
+import type { AppDeps, LogSink } from "./http/context.ts";
 import { stdoutLog } from "./http/request-log.ts";
+import { scheduleMaintenance } from "./jobs/maintenance.ts";
 import { createS3Storage, type S3Settings } from "./storage/s3-storage.ts";
 
 export type { S3Settings } from "./storage/s3-storage.ts";
@@ -35,14 +36,17 @@ export async function startEdgeApi(options: EdgeApiOptions): Promise<RunningEdge
   const storage = createS3Storage(options.s3);
   await storage.ensureBucket();
   const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
-  const app = createApp({
+  const deps: AppDeps = {
     sql,
     storage,
     clock: () => new Date(),
     config: resolveConfig(options.config),
     log: options.log ?? stdoutLog,
     clientAddress: (c) => getConnInfo(c).remote.address,
-  });
+  };
+  const app = createApp(deps);
+  const interval = deps.config.maintenanceIntervalSeconds;
+  const maintenance = interval > 0 ? scheduleMaintenance(deps, interval) : null;
   const host = options.host ?? "127.0.0.1";
   const { server, port } = await new Promise<{ server: ReturnType<typeof serve>; port: number }>(
     (resolve, reject) => {
@@ -57,6 +61,7 @@ export async function startEdgeApi(options: EdgeApiOptions): Promise<RunningEdge
   return {
     url: `http://${urlHost}:${port}`,
     async close() {
+      await maintenance?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Keep-alive sockets would hold close() open until they time out.

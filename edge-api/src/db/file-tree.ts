@@ -221,7 +221,8 @@ export async function restoreVersion(sql: Sql, writer: Writer, restore: Restore)
     expectNextVersion(file, restore.version, true);
     const [from] = await tx<VersionRow[]>`
       SELECT name, parent_id, size FROM file_versions
-      WHERE owner_id = ${ownerId} AND file_id = ${file.id} AND version = ${restore.fromVersion}`;
+      WHERE owner_id = ${ownerId} AND file_id = ${file.id} AND version = ${restore.fromVersion}
+      FOR SHARE`; // so retention cannot prune it under this restore (it skips locked versions)
     if (!from) throw new ApiError("not_found", "no such version", { fromVersion: restore.fromVersion });
     const size = Number(from.size);
 
