@@ -81,3 +81,40 @@ describe("the notifier when its bus fails", () => {
     }
   });
 });
+
+describe("the notifier stopped and started again", () => {
+  it("closes sockets with 1001, then relays what was committed meanwhile and greets reconnecting devices with the newest token", async () => {
+    const userId = await createUser(sql);
+    const device = await createDevice(sql, userId);
+    const start = () =>
+      runNotifier({
+        sql,
+        bus: new InProcessBus(),
+        authenticate: (token) => authenticateDevice(sql, token),
+        logger: silentLogger,
+      });
+
+    const first = await start();
+    const before = TestClient.connect(first.url, device.token);
+    await before.received(1);
+    await first.close();
+    expect((await before.closed).code).toBe(1001);
+
+    await commitChange(sql, device);
+    const newest = await commitChange(sql, device);
+    expect(await unsentOutboxRows(sql)).toBe(2);
+
+    const second = await start();
+    const after = TestClient.connect(second.url, device.token);
+    try {
+      expect(await after.received(1)).toEqual([{ type: "hello", syncToken: newest.syncToken }]);
+      await until(
+        async () => (await unsentOutboxRows(sql)) === 0,
+        "the rows written while down to be relayed",
+      );
+    } finally {
+      await after.close();
+      await second.close();
+    }
+  });
+});
