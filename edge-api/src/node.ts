@@ -90,6 +90,7 @@ function settingsFromEnvironment(): EdgeApiOptions {
     },
     host: env.HOST ?? "127.0.0.1",
     port: Number(env.PORT ?? 8787),
+    config: JSON.parse(env.EDGE_CONFIG_JSON ?? "{}") as EdgeConfigOverrides,
   };
 }
 
