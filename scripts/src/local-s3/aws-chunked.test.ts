@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import fc from "fast-check";
@@ -29,15 +30,19 @@ describe("aws-chunked decoding", () => {
   it("yields the original bytes and trailers however the wire is split", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.array(fc.uint8Array({ maxLength: 70 }), { maxLength: 5 }),
-        fc.array(fc.nat(500), { maxLength: 6 }),
+        // Every chunk but the last is at least 8 KiB, as S3 requires.
+        fc
+          .tuple(fc.array(fc.integer({ min: 8192, max: 9000 }), { maxLength: 3 }), fc.nat(9000))
+          .map(([sizes, last]) => [...sizes, last].map((size) => randomBytes(size))),
+        fc.array(fc.nat(40_000), { maxLength: 6 }),
         async (chunks, cuts) => {
           const wire = encode(chunks, { "x-amz-checksum-crc32": "AAAAAA==" });
           const { bytes, trailers } = await decode(wire, cuts);
-          expect(bytes).toEqual(Buffer.concat(chunks));
+          expect(bytes.equals(Buffer.concat(chunks))).toBe(true);
           expect(trailers).toEqual({ "x-amz-checksum-crc32": "AAAAAA==" });
         },
       ),
+      { numRuns: 50 },
     );
   });
 
@@ -47,6 +52,12 @@ describe("aws-chunked decoding", () => {
       bytes: Buffer.from("hello"),
       trailers: { "x-amz-checksum-sha256": "Zm9v" },
     });
+  });
+
+  it("refuses a chunk under 8 KiB that is not the last one, with InvalidChunkSizeError", async () => {
+    const wire = encode([randomBytes(8191), randomBytes(10)], {});
+    await expect(decode(wire)).rejects.toMatchObject({ code: "InvalidChunkSizeError", status: 400 });
+    expect((await decode(encode([randomBytes(8192), randomBytes(10)], {}))).bytes.length).toBe(8202);
   });
 
   it("fails a body that is cut short, has a chunk longer than its size, or bytes after the end", async () => {

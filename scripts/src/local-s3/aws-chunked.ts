@@ -2,6 +2,7 @@ import { Transform, type TransformCallback } from "node:stream";
 import { badRequest } from "./s3-error.ts";
 
 const MAX_LINE = 4096;
+const MIN_CHUNK = 8192;
 const CRLF = "\r\n";
 
 type State = "size" | "data" | "data-end" | "trailer" | "done";
@@ -16,6 +17,7 @@ export class AwsChunkedDecoder extends Transform {
   private state: State = "size";
   private line = "";
   private remaining = 0;
+  private previousSize: number | undefined;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     try {
@@ -55,6 +57,14 @@ export class AwsChunkedDecoder extends Transform {
         const size = line.split(";")[0] ?? "";
         if (!/^[0-9a-fA-F]{1,15}$/.test(size)) throw malformed(`bad aws-chunked size line '${line}'`);
         this.remaining = Number.parseInt(size, 16);
+        // As in S3: small chunks cost a signature each, so only the last may be under 8 KiB.
+        if (this.remaining > 0 && this.previousSize !== undefined && this.previousSize < MIN_CHUNK) {
+          throw badRequest(
+            "InvalidChunkSizeError",
+            "Only the last chunk is allowed to have a size less than 8192 bytes",
+          );
+        }
+        this.previousSize = this.remaining;
         this.state = this.remaining === 0 ? "trailer" : "data";
         return;
       }

@@ -7,8 +7,8 @@ export type ChecksumAlgorithm = (typeof CHECKSUM_ALGORITHMS)[number];
 
 export interface RunningChecksum {
   update(chunk: Uint8Array): void;
-  /** The checksum as S3 writes it in `x-amz-checksum-*`: base64 of the big-endian digest. */
-  digestBase64(): string;
+  /** The digest, big-endian; S3 writes it base64-encoded in `x-amz-checksum-*`. */
+  digest(): Buffer;
 }
 
 export function isChecksumAlgorithm(name: string): name is ChecksumAlgorithm {
@@ -20,23 +20,23 @@ export function startChecksum(algorithm: ChecksumAlgorithm): RunningChecksum {
     case "sha1":
     case "sha256": {
       const hash = createHash(algorithm);
-      return { update: (chunk) => hash.update(chunk), digestBase64: () => hash.digest("base64") };
+      return { update: (chunk) => hash.update(chunk), digest: () => hash.digest() };
     }
     case "crc32": {
       let value = 0;
-      return { update: (chunk) => (value = crc32(chunk, value)), digestBase64: () => uint32Base64(value) };
+      return { update: (chunk) => (value = crc32(chunk, value)), digest: () => uint32Bytes(value) };
     }
     case "crc32c": {
       let value = 0;
-      return { update: (chunk) => (value = crc32c(chunk, value)), digestBase64: () => uint32Base64(value) };
+      return { update: (chunk) => (value = crc32c(chunk, value)), digest: () => uint32Bytes(value) };
     }
   }
 }
 
-function uint32Base64(value: number): string {
+function uint32Bytes(value: number): Buffer {
   const bytes = Buffer.alloc(4);
   bytes.writeUInt32BE(value >>> 0);
-  return bytes.toString("base64");
+  return bytes;
 }
 
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78); Node's zlib only has the IEEE CRC-32.
