@@ -1,0 +1,61 @@
+import type { ApiClient } from "@wsync/shared-protocol";
+import type { FileStat, FileSystem } from "../fs/types.ts";
+import type { LocalEntry } from "../scan/scanner.ts";
+import type { StateStore } from "../state/state-store.ts";
+import type { ChunkLocator } from "../transfer/downloader.ts";
+import type { TransferProgress, TransferStats } from "../transfer/stats.ts";
+
+/** What applying a plan needs: the edges (disk, server, state) and where to report. */
+export interface ApplyContext {
+  fs: FileSystem;
+  api: ApiClient;
+  store: StateStore;
+  stats: TransferStats;
+  deviceId: string;
+  deviceName: string;
+  /** Items handled at once in a phase. */
+  concurrency: number;
+  /** Shared by every transfer of the round: chunks in flight, so memory stays bounded. */
+  chunkLimit: <T>(fn: () => Promise<T>) => Promise<T>;
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  locator: ChunkLocator;
+  onConflict: (conflict: { path: string; copyPath: string; reason: string }) => void;
+  onProgress: (progress: TransferProgress) => void;
+  /** Local paths this round wrote, renamed or deleted: rescanned before the next round. */
+  touched: Set<string>;
+}
+
+/** The disk moved on since the scan: the action waits for the next round, which sees the change. */
+export class StaleLocalStateError extends Error {
+  readonly code = "stale_local_state" as const;
+  constructor(readonly path: string) {
+    super(`${path} changed since it was scanned`);
+    this.name = "StaleLocalStateError";
+  }
+}
+
+export function matchesScan(stat: FileStat | null, expected: LocalEntry): boolean {
+  if (!stat || stat.kind !== expected.kind || stat.inode !== expected.inode) return false;
+  return expected.kind === "folder" || (stat.size === expected.size && stat.mtimeMs === expected.mtimeMs);
+}
+
+export async function requireUnchanged(ctx: ApplyContext, expected: LocalEntry): Promise<void> {
+  if (!matchesScan(await ctx.fs.lstat(expected.path), expected))
+    throw new StaleLocalStateError(expected.path);
+}
+
+/** Every synced item at or under a path (by the synced tree), for removing a whole subtree. */
+export function syncedSubtree(store: StateStore, fileId: string): string[] {
+  const children = new Map<string, string[]>();
+  for (const entry of store.synced.values()) {
+    if (entry.parentId === null) continue;
+    children.set(entry.parentId, [...(children.get(entry.parentId) ?? []), entry.fileId]);
+  }
+  const result: string[] = [];
+  const visit = (id: string) => {
+    result.push(id);
+    for (const child of children.get(id) ?? []) visit(child);
+  };
+  visit(fileId);
+  return result;
+}

@@ -1,0 +1,361 @@
+import { mkdir } from "node:fs/promises";
+import { ApiClient, type FetchLike, isApiError, NetworkError, ProtocolError } from "@wsync/shared-protocol";
+import pLimit from "p-limit";
+import type { ApplyContext } from "./apply/context.ts";
+import { executePlan } from "./apply/executor.ts";
+import { type ChunkingOptions, DEFAULT_CHUNKING } from "./chunking/chunker.ts";
+import { type ChunkHasher, InlineHasher, WorkerHasher } from "./chunking/hasher.ts";
+import { locatorOf, lockStateDir, seedEntries } from "./engine-support.ts";
+import { type ConflictEvent, Emitter, type EngineState, type EngineStatus } from "./events.ts";
+import { NodeFileSystem } from "./fs/node-fs.ts";
+import { baseName, type FileSystem, type WatchHandle } from "./fs/types.ts";
+import { createHistory, type History } from "./history.ts";
+import { planSync } from "./plan/planner.ts";
+import { buildRemoteView } from "./plan/remote-view.ts";
+import { pullChanges } from "./remote/changes.ts";
+import { NotifierClient } from "./remote/notifier-client.ts";
+import { IgnoreRules, TEMP_PREFIX } from "./scan/ignore-rules.ts";
+import { Scanner } from "./scan/scanner.ts";
+import { StateStore } from "./state/state-store.ts";
+import { TransferStats } from "./transfer/stats.ts";
+
+export interface SyncEngineOptions {
+  /** The workspace folder to keep in sync (absolute path). */
+  folder: string;
+  /** Where the engine keeps its state: outside the synced folder (e.g. the extension's storage). */
+  stateDir: string;
+  /** The edge API, e.g. `http://127.0.0.1:8787`. */
+  apiUrl: string;
+  /** The notifier's HTTP base, e.g. `http://127.0.0.1:8788`; without it, no push notifications. */
+  notifierUrl?: string;
+  token: string;
+  deviceId: string;
+  /** Shown in conflicted copies' names. */
+  deviceName: string;
+  chunking?: ChunkingOptions;
+  /** Chunks in flight, and items handled at once. Default 4. */
+  concurrency?: number;
+  /** More patterns not to sync, in .gitignore syntax. */
+  ignorePatterns?: string[];
+  /** React to file-system events (default true). Without it, only `syncNow` and notifications sync. */
+  watch?: boolean;
+  /** Listen to the notifier (default true when `notifierUrl` is set). */
+  notifications?: boolean;
+  /** Threads hashing chunks; 0 hashes on the main thread. Default: cores - 1. */
+  hashThreads?: number;
+  /** Quiet time after the last file event before syncing. Default 150 ms. */
+  debounceMs?: number;
+  /** For tests and embedders: the file system and the HTTP client. */
+  fileSystem?: FileSystem;
+  fetch?: FetchLike;
+  now?: () => Date;
+}
+
+export interface SyncEngine {
+  readonly folder: string;
+  /** Opens the state, scans, catches up and keeps syncing (watcher and notifier) until `stop`. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** A full rescan and catch-up; resolves when this device agrees with the server (or cannot progress). */
+  syncNow(): Promise<void>;
+  pause(): void;
+  resume(): void;
+  status(): EngineStatus;
+  on: Emitter["on"];
+  /** Version history and restore. */
+  readonly history: History;
+}
+
+const MAX_ROUNDS = 50;
+
+export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
+  const emitter = new Emitter();
+  const fs = options.fileSystem ?? new NodeFileSystem(options.folder);
+  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const api = new ApiClient({
+    baseUrl: options.apiUrl,
+    ...(options.notifierUrl ? { notifierUrl: options.notifierUrl } : {}),
+    token: options.token,
+    fetch: fetchImpl,
+  });
+  const rules = new IgnoreRules(options.ignorePatterns ?? []);
+  const stats = new TransferStats();
+  const now = options.now ?? (() => new Date());
+  const chunking = options.chunking ?? DEFAULT_CHUNKING;
+  const concurrency = options.concurrency ?? 4;
+  let hasher: ChunkHasher | undefined;
+  let store: StateStore | undefined;
+  let scanner: Scanner | undefined;
+  let unlock: (() => Promise<void>) | undefined;
+  let watcher: WatchHandle | undefined;
+  let notifier: NotifierClient | undefined;
+  let state: EngineState = "stopped";
+  let notifications: EngineStatus["notifications"] = "off";
+  let paused = false;
+  let lastSyncAt: string | null = null;
+  let lastError: EngineStatus["lastError"] = null;
+  let deferred: EngineStatus["deferred"] = [];
+  let problems: EngineStatus["problems"] = [];
+  const conflicts: ConflictEvent[] = [];
+  let running: Promise<void> | undefined;
+  let rerun = false;
+  let fullScanNeeded = true;
+  let pullNeeded = true;
+  const dirty = new Set<string>();
+  let debounce: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let retryDelay = 1000;
+
+  const log = (level: "debug" | "info" | "warn" | "error", message: string, data?: Record<string, unknown>) =>
+    emitter.emit("log", { level, message, ...(data ? { data } : {}) });
+
+  const status = (): EngineStatus => ({
+    state,
+    notifications,
+    lastSyncAt,
+    lastError,
+    skipped: scanner ? [...scanner.skipped.values()] : [],
+    deferred,
+    problems,
+    transfers: stats.snapshot(),
+    conflicts: [...conflicts],
+  });
+  const setState = (next: EngineState) => {
+    if (next === state && next !== "idle") return;
+    state = next;
+    emitter.emit("status", status());
+  };
+
+  const scheduleRetry = () => {
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(() => {
+      pullNeeded = true;
+      void kick();
+    }, retryDelay);
+    retryTimer.unref?.();
+    retryDelay = Math.min(retryDelay * 2, 60_000);
+  };
+
+  const halted = () => state === "stopped" || state === "unauthorized";
+  const kick = (): Promise<void> => {
+    if (paused || halted()) return Promise.resolve();
+    if (running) {
+      rerun = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        rerun = false;
+        await cycle();
+      } while (rerun && !paused && !halted());
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  };
+
+  async function scan(): Promise<void> {
+    const s = scanner as Scanner;
+    if (fullScanNeeded) {
+      fullScanNeeded = false;
+      dirty.clear();
+      await s.fullScan();
+    } else if (dirty.size > 0) {
+      const paths = [...dirty];
+      dirty.clear();
+      await s.rescan(paths);
+    }
+  }
+
+  async function cycle(): Promise<void> {
+    const st = store as StateStore;
+    const s = scanner as Scanner;
+    setState("syncing");
+    try {
+      if (pullNeeded) {
+        pullNeeded = false;
+        await pullChanges(api, st);
+      }
+      await scan();
+      let progressed = true;
+      const applied = new Set<string>();
+      for (let round = 0; round < MAX_ROUNDS && progressed; round++) {
+        const plan = planSync({
+          local: s.entries,
+          synced: st.synced,
+          remote: st.remote,
+          isIgnored: (path, isFolder) => rules.isIgnored(path, isFolder),
+          deviceName: options.deviceName,
+          now: now(),
+        });
+        deferred = plan.deferred;
+        problems = buildRemoteView(st.remote, (p, f) => rules.isIgnored(p, f)).problems;
+        if (plan.actions.length === 0) break;
+        const ctx = applyContext(st, s);
+        const result = await executePlan(ctx, plan.actions);
+        for (const path of ctx.touched) applied.add(path);
+        for (const failure of result.failed) {
+          log("warn", `${failure.action.type} failed`, { error: describe(failure.error) });
+          if (isFatal(failure.error)) throw failure.error;
+        }
+        await s.rescan([...ctx.touched, ...dirty]);
+        dirty.clear();
+        if (result.failed.length > 0) await pullChanges(api, st);
+        progressed = result.succeeded > 0;
+        if (!progressed) scheduleRetry();
+      }
+      if (progressed) retryDelay = 1000;
+      lastError = null;
+      lastSyncAt = now().toISOString();
+      if (applied.size > 0) emitter.emit("synced", { paths: [...applied] });
+      setState(paused ? "paused" : "idle");
+    } catch (error) {
+      lastError = describe(error);
+      if (isApiError(error, "unauthorized")) {
+        notifier?.stop();
+        setState("unauthorized");
+        return;
+      }
+      log("error", "sync failed", { error: lastError });
+      pullNeeded = true;
+      fullScanNeeded = true;
+      setState(error instanceof NetworkError ? "offline" : "error");
+      scheduleRetry();
+    }
+  }
+
+  function applyContext(st: StateStore, s: Scanner): ApplyContext {
+    return {
+      fs,
+      api,
+      store: st,
+      stats,
+      deviceId: options.deviceId,
+      deviceName: options.deviceName,
+      concurrency,
+      chunkLimit: pLimit(concurrency),
+      fetch: fetchImpl,
+      locator: locatorOf(s.entries.values()),
+      onConflict: (conflict) => {
+        const event = { ...conflict, at: now().toISOString() };
+        conflicts.push(event);
+        emitter.emit("conflict", event);
+      },
+      onProgress: (progress) => emitter.emit("transfer", progress),
+      touched: new Set(),
+    };
+  }
+
+  const onFileEvent = (path: string | null) => {
+    if (path === null) fullScanNeeded = true;
+    else if (baseName(path).startsWith(TEMP_PREFIX)) return;
+    else dirty.add(path);
+    clearTimeout(debounce);
+    debounce = setTimeout(() => void kick(), options.debounceMs ?? 150);
+  };
+
+  const engine: SyncEngine = {
+    folder: options.folder,
+    async start() {
+      if (state !== "stopped") return;
+      await mkdir(options.stateDir, { recursive: true });
+      unlock = await lockStateDir(options.stateDir);
+      store = await StateStore.open(options.stateDir);
+      hasher = options.hashThreads === 0 ? new InlineHasher() : new WorkerHasher(options.hashThreads);
+      scanner = new Scanner(fs, rules, { chunking, hasher, concurrency });
+      scanner.seed(seedEntries(store.synced));
+      state = "idle";
+      if (options.watch !== false && fs.watch) {
+        watcher = fs.watch(onFileEvent, (error) => {
+          log("warn", "file watcher failed; rescanning", { error: error.message });
+          fullScanNeeded = true;
+          void kick();
+        });
+      }
+      if (options.notifierUrl && options.notifications !== false) {
+        const st = store;
+        notifier = new NotifierClient({
+          webSocketUrl: `${options.notifierUrl.replace(/^http/, "ws").replace(/\/+$/, "")}/ws`,
+          token: options.token,
+          api,
+          syncToken: () => st.syncToken,
+          onChange: () => {
+            pullNeeded = true;
+            return kick();
+          },
+          onUnauthorized: () => {
+            lastError = { code: "unauthorized", message: "the notifier refused this device's token" };
+            setState("unauthorized");
+          },
+          onConnection: (connection) => {
+            notifications = connection;
+            emitter.emit("status", status());
+          },
+        });
+        notifications = "disconnected";
+        notifier.start();
+      }
+      await kick();
+    },
+    async stop() {
+      const wasRunning = running;
+      state = "stopped";
+      clearTimeout(debounce);
+      clearTimeout(retryTimer);
+      watcher?.close();
+      notifier?.stop();
+      notifications = "off";
+      await wasRunning?.catch(() => {});
+      await hasher?.close();
+      await store?.close();
+      await unlock?.();
+      unlock = undefined;
+      emitter.emit("status", status());
+    },
+    async syncNow() {
+      fullScanNeeded = true;
+      pullNeeded = true;
+      await kick();
+      // A request that arrived during a cycle already running is served by the rerun.
+      while (running) await running;
+    },
+    pause() {
+      paused = true;
+      setState("paused");
+    },
+    resume() {
+      if (!paused) return;
+      paused = false;
+      state = "idle";
+      fullScanNeeded = true;
+      pullNeeded = true;
+      void kick();
+    },
+    status,
+    on: emitter.on.bind(emitter),
+    history: createHistory({
+      api,
+      fetch: fetchImpl,
+      store: () => store,
+      isIgnored: (path, isFolder) => rules.isIgnored(path, isFolder),
+      afterRestore: () => engine.syncNow(),
+    }),
+  };
+  return engine;
+}
+
+function describe(error: unknown): { code: string; message: string } {
+  if (isApiError(error)) return { code: error.code, message: error.message };
+  if (error instanceof NetworkError || error instanceof ProtocolError)
+    return { code: error.code, message: error.message };
+  const code = (error as { code?: unknown })?.code;
+  return {
+    code: typeof code === "string" ? code : "error",
+    message: (error as Error)?.message ?? String(error),
+  };
+}
+
+/** Failures that no retry fixes: the whole cycle stops. */
+function isFatal(error: unknown): boolean {
+  return isApiError(error, "unauthorized") || isApiError(error, "quota_exceeded");
+}

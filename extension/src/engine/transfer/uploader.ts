@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import {
+  type ApiClient,
+  type ChunkHash,
+  chunkHashFromDigest,
+  isApiError,
+  limits,
+} from "@wsync/shared-protocol";
+import type { ChunkRef } from "../chunking/chunk-file.ts";
+import type { FileSystem } from "../fs/types.ts";
+import { StateBatch, type StateStore } from "../state/state-store.ts";
+import { StorageError, withRetry } from "./retry.ts";
+import type { TransferProgress, TransferStats } from "./stats.ts";
+
+/** The file no longer holds the bytes the scan hashed: rescan it, then try again. */
+export class LocalFileChangedError extends Error {
+  readonly code = "local_file_changed" as const;
+  constructor(readonly path: string) {
+    super(`${path} changed since it was scanned`);
+    this.name = "LocalFileChangedError";
+  }
+}
+
+export interface UploadDeps {
+  api: ApiClient;
+  fs: FileSystem;
+  store: StateStore;
+  stats: TransferStats;
+  /** Bounds the chunks in flight (shared across files). */
+  limit: <T>(fn: () => Promise<T>) => Promise<T>;
+  fetch: (url: string, init: RequestInit) => Promise<Response>;
+  onProgress?: (progress: TransferProgress) => void;
+}
+
+/**
+ * Makes sure the server has every chunk of a file: asks in batches which ones it lacks, then PUTs those
+ * straight to storage, several at a time, each read back from the file and checked against its hash
+ * first. Chunks whose upload the storage verified are recorded, so after a crash they are not sent again.
+ */
+export async function uploadMissingChunks(
+  deps: UploadDeps,
+  path: string,
+  chunks: readonly ChunkRef[],
+  fileId?: string,
+): Promise<void> {
+  const unique = new Map<ChunkHash, ChunkRef>();
+  for (const chunk of chunks)
+    if (!unique.has(chunk.hash) && !deps.store.uploaded.has(chunk.hash)) unique.set(chunk.hash, chunk);
+  const pending = [...unique.values()];
+  const bytesTotal = pending.reduce((sum, chunk) => sum + chunk.size, 0);
+  let bytesDone = 0;
+  for (let start = 0; start < pending.length; start += limits.batchMax) {
+    const batch = pending.slice(start, start + limits.batchMax);
+    const answer = await withRetry(() =>
+      deps.api.uploadUrls({
+        ...(fileId ? { fileId } : {}),
+        chunks: batch.map((chunk) => ({ chunkHash: chunk.hash, size: chunk.size })),
+      }),
+    );
+    await Promise.all(
+      answer.results.map((result, index) =>
+        deps.limit(async () => {
+          const chunk = batch[index] as ChunkRef;
+          if (result.chunkHash !== chunk.hash) throw new Error("upload-urls answered out of order");
+          if (!result.exists && result.uploadUrl) {
+            await putChunk(deps, path, chunk, result.uploadUrl, result.uploadHeaders ?? {}, fileId);
+            await deps.store.commit(new StateBatch().addUploaded([chunk.hash]));
+          }
+          bytesDone += chunk.size;
+          deps.onProgress?.({ direction: "upload", path, bytesDone, bytesTotal });
+        }),
+      ),
+    );
+  }
+}
+
+async function readChunk(fs: FileSystem, path: string, chunk: ChunkRef): Promise<Uint8Array<ArrayBuffer>> {
+  const handle = await fs.openRead(path).catch(() => {
+    throw new LocalFileChangedError(path);
+  });
+  try {
+    const bytes = new Uint8Array(chunk.size);
+    let read = 0;
+    while (read < chunk.size) {
+      const n = await handle.read(bytes.subarray(read), chunk.offset + read);
+      if (n === 0) break;
+      read += n;
+    }
+    if (
+      read !== chunk.size ||
+      chunkHashFromDigest(createHash("sha256").update(bytes).digest()) !== chunk.hash
+    ) {
+      throw new LocalFileChangedError(path);
+    }
+    return bytes;
+  } finally {
+    await handle.close();
+  }
+}
+
+async function putChunk(
+  deps: UploadDeps,
+  path: string,
+  chunk: ChunkRef,
+  firstUrl: string,
+  firstHeaders: Record<string, string>,
+  fileId: string | undefined,
+): Promise<void> {
+  let url = firstUrl;
+  let headers = firstHeaders;
+  await withRetry(async () => {
+    // Read per attempt: a chunk of 16 MiB is not kept in memory across backoff waits.
+    const bytes = await readChunk(deps.fs, path, chunk);
+    let response: Response;
+    try {
+      response = await deps.fetch(url, { method: "PUT", headers, body: bytes });
+      await response.arrayBuffer();
+    } catch (error) {
+      throw new StorageError(`PUT chunk failed: ${(error as Error).message}`, 0);
+    }
+    if (response.status === 403) {
+      // Expired (about 15 minutes): ask for a fresh URL and let the retry use it.
+      const fresh = await deps.api.uploadUrl({
+        ...(fileId ? { fileId } : {}),
+        chunkHash: chunk.hash,
+        size: chunk.size,
+      });
+      if (fresh.exists || !fresh.uploadUrl) return;
+      url = fresh.uploadUrl;
+      headers = fresh.uploadHeaders ?? {};
+      throw new StorageError("upload URL refused; renewed", 503);
+    }
+    if (!response.ok) throw new StorageError(`PUT chunk answered ${response.status}`, response.status);
+    deps.stats.bytesUploaded += chunk.size;
+    deps.stats.chunksUploaded++;
+  });
+}
+
+/** When a commit says chunks are missing, forget that they were uploaded so they are sent again. */
+export async function forgetUploaded(store: StateStore, error: unknown): Promise<boolean> {
+  if (!isApiError(error, "chunks_missing")) return false;
+  const missing = (error.details?.missing ?? []) as ChunkHash[];
+  await store.commit(new StateBatch().removeUploaded(missing.length > 0 ? missing : [...store.uploaded]));
+  return true;
+}
