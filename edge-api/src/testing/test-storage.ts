@@ -11,11 +11,24 @@ export interface TestS3 {
 }
 
 /**
- * A real S3 store with an empty bucket for one test file: Versity Gateway (the stack suite's store)
- * on a free port and a temporary folder.
+ * A real S3 store with an empty bucket of its own for one test file: the store the environment names
+ * (the stack suite sets S3_ENDPOINT and keys), else Versity Gateway (the stack suite's store) on a free
+ * port and a temporary folder.
  * TODO(edge-api): switch to createTestBucket() from @wsync/test-fixtures once it lands.
  */
 export async function startTestS3(): Promise<TestS3> {
+  const env = process.env;
+  if (env.S3_ENDPOINT && env.S3_ACCESS_KEY_ID && env.S3_SECRET_ACCESS_KEY) {
+    const settings: S3Settings = {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION ?? "us-east-1",
+      bucket: `edge-test-${crypto.randomUUID().slice(0, 13)}`,
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    };
+    // The API creates the bucket at start; the stack suite throws the store away afterwards.
+    return { settings, close: async () => {} };
+  }
   const dir = await mkdtemp(join(tmpdir(), "wsync-edge-s3-"));
   const port = await freePort();
   const accessKeyId = `edge${crypto.randomUUID().slice(0, 8)}`;
