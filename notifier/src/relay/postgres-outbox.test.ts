@@ -67,6 +67,30 @@ describe("the outbox relay on PostgreSQL", () => {
     }
   });
 
+  it("wakes on the change transaction's NOTIFY, without waiting for the sweep", async () => {
+    const published: BusEvent[] = [];
+    const relay = new OutboxRelay({
+      source: postgresOutbox(sql, silentLogger),
+      publish: async (events) => void published.push(...events),
+      logger: silentLogger,
+      sweepIntervalMs: 3600_000,
+    });
+    await relay.start();
+    try {
+      await until(async () => (await unsentOutboxRows(sql)) === 0, "the start-up drain");
+      const change = await commitChange(sql, { userId: await createUser(sql), deviceId: null });
+      await until(
+        () => published.some((event) => event.userId === change.userId),
+        "the notified row",
+        10_000,
+      );
+      expect(published.at(-1)).toEqual(change);
+      expect(await unsentOutboxRows(sql)).toBe(0);
+    } finally {
+      await relay.close();
+    }
+  });
+
   it("keeps rows unsent while the bus is down and sends them all once it is back", async () => {
     let busUp = false;
     let failures = 0;
