@@ -1,0 +1,144 @@
+import { createHash, randomUUID } from "node:crypto";
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { ApiClient } from "@wsync/shared-protocol";
+import { startTestStack, type TestStack } from "@wsync/test-fixtures";
+import type { ChunkingOptions } from "../chunking/chunker.ts";
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "../engine.ts";
+
+export interface Device {
+  name: string;
+  folder: string;
+  stateDir: string;
+  engine: SyncEngine;
+  session: { token: string; deviceId: string };
+  options: SyncEngineOptions;
+  /** Writes a file (creating folders), as the user would. */
+  write(path: string, content: string | Uint8Array): Promise<void>;
+  read(path: string): Promise<string>;
+  remove(path: string): Promise<void>;
+  /** Every file and folder under the folder: path to content (null for folders). */
+  tree(): Promise<Record<string, string | null>>;
+}
+
+export interface Devices {
+  stack: TestStack;
+  devices: Device[];
+  /** Runs syncNow on every device until none changes anything and all trees agree. */
+  settle(maxPasses?: number): Promise<void>;
+  /** A fresh engine for a device (same folder and state), e.g. after a simulated crash. */
+  restart(device: Device, overrides?: Partial<SyncEngineOptions>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Small chunks in tests, so multi-chunk files stay small; the algorithm is the same. */
+export const TEST_CHUNKING: ChunkingOptions = {
+  mode: "cdc",
+  sizes: { min: 16 * 1024, avg: 64 * 1024, max: 256 * 1024 },
+};
+
+export async function startDevices(
+  count: number,
+  overrides: Partial<SyncEngineOptions> = {},
+  existingStack?: TestStack,
+): Promise<Devices> {
+  const stack = existingStack ?? (await startTestStack());
+  const root = await mkdtemp(join(tmpdir(), "wsync-devices-"));
+  const anonymous = new ApiClient({ baseUrl: stack.apiUrl });
+  const email = `user-${randomUUID()}@example.com`;
+  const password = "correct horse battery";
+  const devices: Device[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `device-${String.fromCharCode(97 + i)}`;
+    const session =
+      i === 0
+        ? await anonymous.register({ email, password, deviceName: name })
+        : await anonymous.login({ email, password, deviceName: name });
+    const folder = join(root, name, "workspace");
+    const stateDir = join(root, name, "state");
+    await mkdir(folder, { recursive: true });
+    const options: SyncEngineOptions = {
+      folder,
+      stateDir,
+      apiUrl: stack.apiUrl,
+      notifierUrl: stack.notifierUrl,
+      token: session.token,
+      deviceId: session.deviceId,
+      deviceName: name,
+      chunking: TEST_CHUNKING,
+      watch: false,
+      notifications: false,
+      hashThreads: 0,
+      ...overrides,
+    };
+    const device: Device = {
+      name,
+      folder,
+      stateDir,
+      session,
+      options,
+      engine: createSyncEngine(options),
+      async write(path, content) {
+        await mkdir(dirname(join(folder, path)), { recursive: true });
+        await writeFile(join(folder, path), content);
+      },
+      read: (path) => readFile(join(folder, path), "utf8"),
+      remove: (path) => rm(join(folder, path), { recursive: true, force: true }),
+      tree: () => readTree(folder),
+    };
+    devices.push(device);
+  }
+  for (const device of devices) await device.engine.start();
+
+  return {
+    stack,
+    devices,
+    async settle(maxPasses = 8) {
+      let last = "";
+      for (let pass = 0; pass < maxPasses; pass++) {
+        for (const device of devices) await device.engine.syncNow();
+        const trees = await Promise.all(devices.map((device) => device.tree()));
+        const picture = JSON.stringify(trees);
+        if (trees.every((tree) => JSON.stringify(tree) === JSON.stringify(trees[0])) && picture === last)
+          return;
+        last = picture;
+      }
+      const trees = await Promise.all(devices.map(async (d) => [d.name, await d.tree()]));
+      throw new Error(`devices did not converge: ${JSON.stringify(Object.fromEntries(trees), null, 1)}`);
+    },
+    async restart(device, more = {}) {
+      await device.engine.stop();
+      device.options = { ...device.options, ...more };
+      device.engine = createSyncEngine(device.options);
+      await device.engine.start();
+    },
+    async close() {
+      for (const device of devices) await device.engine.stop().catch(() => {});
+      if (!existingStack) await stack.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function readTree(folder: string, prefix = ""): Promise<Record<string, string | null>> {
+  const result: Record<string, string | null> = {};
+  const names = (await readdir(join(folder, prefix)).catch(() => [] as string[])).sort();
+  for (const name of names) {
+    if (name === ".git") continue; // never synced: not part of the picture devices must agree on
+    const path = prefix ? `${prefix}/${name}` : name;
+    const stat = await lstat(join(folder, path));
+    if (stat.isDirectory()) {
+      result[path] = null;
+      Object.assign(result, await readTree(folder, path));
+    } else if (stat.isFile()) {
+      const bytes = await readFile(join(folder, path));
+      // Large files are compared by hash, so a failure message stays readable.
+      result[path] =
+        bytes.length > 4096
+          ? `sha256:${createHash("sha256").update(bytes).digest("hex")}`
+          : bytes.toString("utf8");
+    }
+  }
+  return result;
+}
