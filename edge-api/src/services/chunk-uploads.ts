@@ -95,10 +95,12 @@ export async function verifyChunksForCommit(
     const nowOwned = await ownedLiveChunks(deps.sql, ownerId, untagged);
     unverified = unverified.filter((hash) => !nowOwned.has(hash));
   }
+  const untaggedNow = unverified.filter((hash) => !tags.has(hash));
+  const tagged = unverified.filter((hash) => tags.has(hash));
   // Pin before looking: a HEAD that saw the object must not be followed by a collection we miss.
-  const claimed = await pinChunks(deps.sql, unverified, graceUntil(deps));
-  const missing: string[] = unverified.filter((hash) => claimed.has(hash) || !tags.has(hash));
-  const queue = unverified.filter((hash) => !claimed.has(hash) && tags.has(hash));
+  const claimed = await pinChunks(deps.sql, tagged, graceUntil(deps));
+  const missing: string[] = [...untaggedNow, ...tagged.filter((hash) => claimed.has(hash))];
+  const queue = tagged.filter((hash) => !claimed.has(hash));
   const worker = async () => {
     for (let hash = queue.pop(); hash !== undefined; hash = queue.pop()) {
       const stored = await deps.storage.headChunk(hash);

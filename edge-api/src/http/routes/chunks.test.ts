@@ -113,6 +113,7 @@ describe("integrity", () => {
     );
     expect(error).toMatchObject({ code: "chunks_missing", details: { missing: [never.hash, asked.hash] } });
     expect(await client.getFile(file.fileId)).toMatchObject({ version: 1 });
+    expect(await h.sql`SELECT 1 FROM chunks WHERE hash = ${never.hash}`).toHaveLength(0);
   });
 });
 
