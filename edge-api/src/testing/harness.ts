@@ -10,6 +10,7 @@ import { createS3Storage } from "../storage/s3-storage.ts";
 import { startTestS3 } from "./test-storage.ts";
 
 export interface Harness {
+  databaseUrl: string;
   sql: Sql;
   deps: AppDeps;
   app: ReturnType<typeof createApp>;
@@ -63,6 +64,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     fetch: async (input, init) => app.request(input, init),
   });
   return {
+    databaseUrl: database.url,
     sql,
     deps,
     app,

@@ -1,6 +1,8 @@
 import { ApiError } from "@wsync/shared-protocol";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness, unusedStorage } from "../../testing/harness.ts";
+import { createApp } from "../app.ts";
 
 let h: Harness;
 beforeAll(async () => {
@@ -145,6 +147,34 @@ describe("rate limits", () => {
         await limited.sql`SELECT hits FROM rate_limits WHERE bucket = 'login:email:victim@example.com'`;
       expect(row?.hits).toBe(4);
     } finally {
+      await limited.close();
+    }
+  });
+
+  it("the count is shared by every instance of the API on the database", async () => {
+    const rule = { limit: 4, windowSeconds: 600 };
+    const limited = await createHarness({
+      storage: unusedStorage,
+      config: { rateLimits: { loginPerEmail: rule } },
+    });
+    const otherSql = postgres(limited.databaseUrl, { max: 2, onnotice: () => {} });
+    try {
+      const otherInstance = createApp({ ...limited.deps, sql: otherSql });
+      const body = JSON.stringify({ email: "shared@example.com", password: "guess guess", deviceName: "x" });
+      const statuses: number[] = [];
+      for (const app of [
+        limited.app,
+        otherInstance,
+        limited.app,
+        otherInstance,
+        limited.app,
+        otherInstance,
+      ]) {
+        statuses.push((await app.request("/api/v1/auth/login", { method: "POST", body })).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    } finally {
+      await otherSql.end();
       await limited.close();
     }
   });
