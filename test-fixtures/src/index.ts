@@ -1,1 +1,2 @@
 export { createTestDatabase, type TestDatabase } from "./database.ts";
+export { createTestBucket, type TestBucket } from "./s3.ts";
