@@ -160,6 +160,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       fullScanNeeded = false;
       dirty.clear();
       await s.fullScan();
+      // No transfer runs between cycles: temporary files now are leftovers of a crash.
+      for (const path of s.temporaries) {
+        const stat = await fs.lstat(path);
+        if (stat?.kind === "file") await fs.unlink(path).catch(() => {});
+      }
+      s.temporaries.clear();
     } else if (dirty.size > 0) {
       const paths = [...dirty];
       dirty.clear();

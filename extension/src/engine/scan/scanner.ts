@@ -2,8 +2,8 @@ import pLimit from "p-limit";
 import { type ChunkRef, chunkFile, FileUnstableError } from "../chunking/chunk-file.ts";
 import type { ChunkingOptions } from "../chunking/chunker.ts";
 import type { ChunkHasher } from "../chunking/hasher.ts";
-import { type FileStat, type FileSystem, isWithin, joinPath, parentPath } from "../fs/types.ts";
-import { IgnoreRules, SYNCIGNORE } from "./ignore-rules.ts";
+import { baseName, type FileStat, type FileSystem, isWithin, joinPath, parentPath } from "../fs/types.ts";
+import { IgnoreRules, SYNCIGNORE, TEMP_PREFIX } from "./ignore-rules.ts";
 
 /** A file or folder on disk as the last scan saw it; a file with its chunks. */
 export interface LocalEntry {
@@ -45,6 +45,8 @@ export function unchangedStat(a: Pick<FileStat, "size" | "mtimeMs" | "inode">, b
 export class Scanner {
   readonly entries = new Map<string, LocalEntry>();
   readonly skipped = new Map<string, SkippedEntry>();
+  /** Our temporary files seen by the last scans: left by a crash when no transfer is running. */
+  readonly temporaries = new Set<string>();
   private byInode = new Map<number, LocalEntry>();
   private readonly limit: ReturnType<typeof pLimit>;
 
@@ -113,6 +115,10 @@ export class Scanner {
   }
 
   private async visit(path: string, seen: Set<string>): Promise<boolean> {
+    if (baseName(path).startsWith(TEMP_PREFIX)) {
+      this.temporaries.add(path);
+      return false;
+    }
     if (path !== "" && this.rules.isIgnored(path, false) && this.rules.isIgnored(path, true)) return false;
     const stat = await this.fs.lstat(path);
     if (!stat) return false;
