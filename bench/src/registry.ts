@@ -1,0 +1,11 @@
+import type { BenchConfig } from "./config.ts";
+import type { BenchResult } from "./report.ts";
+
+export interface BenchModule {
+  run(config: BenchConfig): Promise<BenchResult>;
+}
+
+/** The suite, in the order it runs (cheap and self-contained first). */
+export const benches: { id: string; title: string; load(): Promise<BenchModule> }[] = [
+  { id: "chunk-hash", title: "1. Chunk and hash", load: () => import("./benches/chunk-hash.ts") },
+];
