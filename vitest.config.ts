@@ -1,7 +1,15 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
-const packages = ["shared-protocol", "test-fixtures", "scripts", "edge-api", "notifier", "extension", "bench"];
+const packages = [
+  "shared-protocol",
+  "test-fixtures",
+  "scripts",
+  "edge-api",
+  "notifier",
+  "extension",
+  "bench",
+];
 const fromRoot = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // One runner for the whole repo: each workspace package is a vitest project, so `npm test` runs
