@@ -8,4 +8,5 @@ export interface BenchModule {
 /** The suite, in the order it runs (cheap and self-contained first). */
 export const benches: { id: string; title: string; load(): Promise<BenchModule> }[] = [
   { id: "chunk-hash", title: "1. Chunk and hash", load: () => import("./benches/chunk-hash.ts") },
+  { id: "edits", title: "2. Bytes on the wire for edits", load: () => import("./benches/edits.ts") },
 ];

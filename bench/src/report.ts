@@ -45,6 +45,7 @@ export function row(
 /** A number with about three significant digits, no exponent. */
 export function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return "n/a";
+  if (Number.isInteger(value)) return value.toLocaleString("en-US");
   const abs = Math.abs(value);
   if (abs !== 0 && abs < 0.01) return value.toPrecision(2);
   const digits = abs >= 100 ? 0 : abs >= 10 ? 1 : 2;

@@ -1,0 +1,48 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "./engine.ts";
+import { signIn } from "./stacks.ts";
+
+export interface BenchDevice {
+  folder: string;
+  engine: SyncEngine;
+}
+
+/**
+ * `count` devices of one new account, each an engine with a folder and state of its own under a temp
+ * folder; `close` stops them and removes it all.
+ */
+export async function startDevices(
+  stack: { apiUrl: string; notifierUrl: string },
+  count: number,
+  options: Partial<SyncEngineOptions> = {},
+) {
+  const root = await mkdtemp(join(tmpdir(), "wsync-bench-devices-"));
+  const sessions = await signIn(stack.apiUrl, count);
+  const devices: BenchDevice[] = [];
+  for (const [index, session] of sessions.entries()) {
+    const folder = join(root, `device-${index}`, "workspace");
+    await mkdir(folder, { recursive: true });
+    const engine = createSyncEngine({
+      folder,
+      stateDir: join(root, `device-${index}`, "state"),
+      apiUrl: stack.apiUrl,
+      notifierUrl: stack.notifierUrl,
+      token: session.token,
+      deviceId: session.deviceId,
+      deviceName: `bench-${index}`,
+      watch: false,
+      notifications: false,
+      ...options,
+    });
+    devices.push({ folder, engine });
+  }
+  return {
+    devices,
+    async close() {
+      for (const device of devices) await device.engine.stop().catch(() => {});
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+}
