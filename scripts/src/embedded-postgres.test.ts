@@ -34,6 +34,24 @@ describe("embedded PostgreSQL", () => {
     expect(outcome).toBe(3);
   });
 
+  it("detached: stops a server a crashed run left on the same folder, then starts its own", async () => {
+    const { startEmbeddedPostgres } = await import("./embedded-postgres.ts");
+    const postgres = (await import("postgres")).default;
+    const leftover = await startEmbeddedPostgres({ dataDir: dir, detached: true });
+    // Never stopped, as after kill -9 of npm start: the detached server outlives its starter.
+    const server = await startEmbeddedPostgres({ dataDir: dir, detached: true });
+    try {
+      const old = postgres(leftover.url, { max: 1, connect_timeout: 2, onnotice: () => {} });
+      await expect(old`SELECT 1`).rejects.toThrow();
+      await old.end();
+      const sql = postgres(server.url, { max: 1, onnotice: () => {} });
+      expect(await sql`SELECT 1 AS one`).toEqual([{ one: 1 }]);
+      await sql.end();
+    } finally {
+      await server.stop();
+    }
+  });
+
   it("stops a server on stop(), and stop() returns even when the server is already gone", async () => {
     const { startEmbeddedPostgres } = await import("./embedded-postgres.ts");
     const server = await startEmbeddedPostgres({ dataDir: dir });
