@@ -33,7 +33,9 @@ const scenario = fc.record({
 });
 
 /** Builds a plan input from a synced tree and the operations each side made since. */
-function build(s: fc.RecordValue<typeof scenario>) {
+type Scenario = { synced: Array<[string, string]>; local: Op[]; remote: Op[] };
+
+function build(s: Scenario) {
   const synced: Tree = { d: null, "d/e": null };
   for (const [p, c] of s.synced) synced[p] = c;
   const files = s.synced.map(([p]) => p);

@@ -20,6 +20,8 @@ export interface Device {
   remove(path: string): Promise<void>;
   /** Every file and folder under the folder: path to content (null for folders). */
   tree(): Promise<Record<string, string | null>>;
+  /** Cuts or restores this device's network: while cut, every request fails as a refused connection. */
+  setOnline(online: boolean): void;
 }
 
 export interface Devices {
@@ -56,6 +58,7 @@ export async function startDevices(
         ? await anonymous.register({ email, password, deviceName: name })
         : await anonymous.login({ email, password, deviceName: name });
     const folder = join(root, name, "workspace");
+    const network = { online: true };
     const stateDir = join(root, name, "state");
     await mkdir(folder, { recursive: true });
     const options: SyncEngineOptions = {
@@ -70,6 +73,9 @@ export async function startDevices(
       watch: false,
       notifications: false,
       hashThreads: 0,
+      // A cut cable, at the edge: the request never reaches the server.
+      fetch: (input, init) =>
+        network.online ? fetch(input, init) : Promise.reject(new TypeError("fetch failed: network cut")),
       ...overrides,
     };
     const device: Device = {
@@ -86,6 +92,9 @@ export async function startDevices(
       read: (path) => readFile(join(folder, path), "utf8"),
       remove: (path) => rm(join(folder, path), { recursive: true, force: true }),
       tree: () => readTree(folder),
+      setOnline: (online) => {
+        network.online = online;
+      },
     };
     devices.push(device);
   }
