@@ -42,6 +42,10 @@ export const config = {
   workspaceFiles: number("BENCH_WORKSPACE_FILES", 100_000, 2_000),
   workspaceRepeats: number("BENCH_WORKSPACE_REPEATS", 3, 1),
   idleSeconds: number("BENCH_IDLE_SECONDS", 60, 5),
+  /** Files the engine first syncs before idling (it syncs about 25 small files/s on this machine). */
+  idleFiles: number("BENCH_IDLE_FILES", 500, 100),
+  /** The same process with the engine stopped: a shorter window, normalized per minute. */
+  idleBaselineSeconds: number("BENCH_IDLE_BASELINE_SECONDS", 20, 5),
   /** (7) passed on to the notifier's own benchmark. */
   notifierConnections: number("BENCH_CONNECTIONS", 10_000, 500),
   notifierFanout: number("BENCH_FANOUT", 1_000, 100),
