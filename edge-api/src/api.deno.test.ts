@@ -2,10 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createTestDatabase } from "@wsync/test-fixtures";
+import { createTestBucket, createTestDatabase } from "@wsync/test-fixtures";
 import { afterAll } from "vitest";
 import { describeApiSuite } from "./testing/api-suite.ts";
-import { startTestS3 } from "./testing/test-storage.ts";
 
 /** The same API suite against the Deno entry point (src/deno.ts under the `deno` npm package). */
 
@@ -33,11 +32,10 @@ function waitForListening(child: ChildProcess): Promise<string> {
 }
 
 describeApiSuite("Deno", async () => {
-  const database = await createTestDatabase();
-  const s3 = await startTestS3();
+  const [database, bucket] = await Promise.all([createTestDatabase(), createTestBucket()]);
   cleanup.push(
     () => database.drop(),
-    () => s3.close(),
+    () => bucket.drop(),
   );
   const child = spawn(
     denoBinary,
@@ -47,11 +45,11 @@ describeApiSuite("Deno", async () => {
       env: {
         ...process.env,
         DATABASE_URL: database.url,
-        S3_ENDPOINT: s3.settings.endpoint,
-        S3_REGION: s3.settings.region,
-        S3_BUCKET: s3.settings.bucket,
-        S3_ACCESS_KEY_ID: s3.settings.accessKeyId,
-        S3_SECRET_ACCESS_KEY: s3.settings.secretAccessKey,
+        S3_ENDPOINT: bucket.endpoint,
+        S3_REGION: bucket.region,
+        S3_BUCKET: bucket.bucket,
+        S3_ACCESS_KEY_ID: bucket.accessKeyId,
+        S3_SECRET_ACCESS_KEY: bucket.secretAccessKey,
         HOST: "127.0.0.1",
         PORT: "0",
         EDGE_CONFIG_JSON: JSON.stringify({

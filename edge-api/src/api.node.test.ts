@@ -1,8 +1,7 @@
-import { createTestDatabase, type TestDatabase } from "@wsync/test-fixtures";
+import { createTestBucket, createTestDatabase } from "@wsync/test-fixtures";
 import { afterAll } from "vitest";
 import { startEdgeApi } from "./node.ts";
 import { describeApiSuite } from "./testing/api-suite.ts";
-import { startTestS3, type TestS3 } from "./testing/test-storage.ts";
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -10,15 +9,15 @@ afterAll(async () => {
 });
 
 describeApiSuite("Node", async () => {
-  const database: TestDatabase = await createTestDatabase();
-  const s3: TestS3 = await startTestS3();
+  const [database, bucket] = await Promise.all([createTestDatabase(), createTestBucket()]);
   cleanup.push(
     () => database.drop(),
-    () => s3.close(),
+    () => bucket.drop(),
   );
+  const { drop: _, ...s3 } = bucket;
   return startEdgeApi({
     databaseUrl: database.url,
-    s3: s3.settings,
+    s3,
     port: 0,
     log: () => {},
     config: {

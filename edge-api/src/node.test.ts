@@ -1,24 +1,30 @@
 import { ApiClient } from "@wsync/shared-protocol";
-import { createTestDatabase, type TestDatabase } from "@wsync/test-fixtures";
+import {
+  createTestBucket,
+  createTestDatabase,
+  type TestBucket,
+  type TestDatabase,
+} from "@wsync/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdgeApi } from "./index.ts";
 import { makeChunk, uploadChunk } from "./testing/chunks.ts";
-import { startTestS3, type TestS3 } from "./testing/test-storage.ts";
 
 let database: TestDatabase;
-let s3: TestS3;
+let bucket: TestBucket;
 beforeAll(async () => {
-  [database, s3] = await Promise.all([createTestDatabase(), startTestS3()]);
+  [database, bucket] = await Promise.all([createTestDatabase(), createTestBucket()]);
 });
 afterAll(async () => {
   await database?.drop();
-  await s3?.close();
+  await bucket?.drop();
 });
 
 describe("startEdgeApi (Node)", () => {
   it("migrates, creates the bucket, listens on a free port and serves the contract over HTTP", async () => {
     const lines: Record<string, unknown>[] = [];
-    const settings = { ...s3.settings, bucket: `fresh-${crypto.randomUUID().slice(0, 8)}` };
+    // A bucket that does not exist yet: startEdgeApi creates it.
+    const { drop: _, ...connection } = bucket;
+    const settings = { ...connection, bucket: `fresh-${crypto.randomUUID().slice(0, 8)}` };
     const api = await startEdgeApi({
       databaseUrl: database.url,
       s3: settings,

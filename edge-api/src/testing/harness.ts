@@ -1,5 +1,5 @@
 import { ApiClient } from "@wsync/shared-protocol";
-import { createTestDatabase } from "@wsync/test-fixtures";
+import { createTestBucket, createTestDatabase } from "@wsync/test-fixtures";
 import postgres, { type Sql } from "postgres";
 import { type EdgeConfigOverrides, resolveConfig } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
@@ -7,7 +7,6 @@ import { createApp } from "../http/app.ts";
 import type { AppDeps } from "../http/context.ts";
 import type { ChunkStorage } from "../storage/chunk-storage.ts";
 import { createS3Storage } from "../storage/s3-storage.ts";
-import { startTestS3 } from "./test-storage.ts";
 
 export interface Harness {
   databaseUrl: string;
@@ -24,7 +23,7 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  /** The store; `"s3"` starts a real one (Versity Gateway) for this harness. */
+  /** The store; `"s3"`: a bucket of its own on the run's real S3 store (createTestBucket). */
   storage: ChunkStorage | "s3";
   config?: EdgeConfigOverrides;
   clock?: () => Date;
@@ -34,11 +33,10 @@ let accounts = 0;
 
 /** The app on a fresh migrated database of its own, with real dependencies given by the caller. */
 export async function createHarness(options: HarnessOptions): Promise<Harness> {
-  const s3 = options.storage === "s3" ? await startTestS3() : null;
+  const bucket = options.storage === "s3" ? await createTestBucket() : null;
   let storage: ChunkStorage;
-  if (s3) {
-    storage = createS3Storage(s3.settings);
-    await storage.ensureBucket();
+  if (bucket) {
+    storage = createS3Storage(bucket);
   } else {
     storage = options.storage as ChunkStorage;
   }
@@ -81,7 +79,7 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
     async close() {
       await sql.end({ timeout: 5 });
       await database.drop();
-      await s3?.close();
+      await bucket?.drop();
     },
   };
 }
