@@ -10,4 +10,9 @@ export const benches: { id: string; title: string; load(): Promise<BenchModule> 
   { id: "chunk-hash", title: "1. Chunk and hash", load: () => import("./benches/chunk-hash.ts") },
   { id: "edits", title: "2. Bytes on the wire for edits", load: () => import("./benches/edits.ts") },
   { id: "workspace", title: "6. A 100,000-file workspace", load: () => import("./benches/workspace.ts") },
+  {
+    id: "metadata-api",
+    title: "4. Metadata API on real PostgreSQL",
+    load: () => import("./benches/metadata-api.ts"),
+  },
 ];

@@ -1,0 +1,53 @@
+import autocannon from "autocannon";
+
+export interface LoadResult {
+  /** Answers with a 2xx status per second. */
+  okPerSecond: number;
+  /** Requests that got anything else, and transport errors. */
+  failures: number;
+  p50: number;
+  p99: number;
+}
+
+/**
+ * `connections` clients each sending one request at a time for `seconds` (autocannon). `next` builds
+ * each request for its connection's context; `onAnswer` sees each answer (e.g. to count versions).
+ */
+export async function load(options: {
+  url: string;
+  connections: number;
+  seconds: number;
+  next: (context: Record<string, unknown>) => {
+    method: "GET" | "POST";
+    path: string;
+    headers: Record<string, string>;
+    body?: string;
+  };
+  onAnswer?: (status: number, body: string, context: Record<string, unknown>) => void;
+}): Promise<LoadResult> {
+  const result = await autocannon({
+    url: options.url,
+    connections: options.connections,
+    pipelining: 1,
+    duration: options.seconds,
+    initialContext: {},
+    requests: [
+      {
+        setupRequest: (request, context) => ({ ...request, ...options.next(context) }),
+        ...(options.onAnswer
+          ? {
+              onResponse: (status: number, body: string, context: Record<string, unknown>) =>
+                options.onAnswer?.(status, body, context),
+            }
+          : {}),
+      },
+    ],
+  });
+  const ok = result["2xx"];
+  return {
+    okPerSecond: ok / options.seconds,
+    failures: result.non2xx + result.errors + result.timeouts,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+}
