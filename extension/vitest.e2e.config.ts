@@ -8,7 +8,11 @@ export default defineConfig({
     name: "extension-e2e",
     root: fileURLToPath(new URL(".", import.meta.url)),
     include: ["src/**/*.e2e.test.ts"],
-    globalSetup: [fileURLToPath(new URL("./src/e2e/global-setup.ts", import.meta.url))],
+    // The run's PostgreSQL and S3 store (test-fixtures), then the tools and the .vsix.
+    globalSetup: [
+      fileURLToPath(new URL("../test-fixtures/src/global-setup.ts", import.meta.url)),
+      fileURLToPath(new URL("./src/e2e/global-setup.ts", import.meta.url)),
+    ],
     // One VS Code at a time: each is a server, an extension host and a browser on 2 cores.
     fileParallelism: false,
     testTimeout: 240_000,

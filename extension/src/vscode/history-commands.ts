@@ -1,5 +1,5 @@
-import type { FileVersion } from "@wsync/shared-protocol";
 import * as vscode from "vscode";
+import type { History } from "../engine/index.ts";
 import { formatAge } from "./format.ts";
 import { latestRestorableVersion } from "./history-model.ts";
 import type { HistoryNode, HistoryView } from "./history-view.ts";
@@ -7,15 +7,9 @@ import type { Log } from "./log.ts";
 import { VersionFileSystem } from "./version-fs.ts";
 import { versionDiffTitle } from "./version-uri.ts";
 
-/** Brings a version back as the file's newest one (a deleted file returns under its old name and folder). */
-export interface Restorer {
-  restore(fileId: string, fromVersion: number): Promise<void>;
-  listVersions(fileId: string): Promise<FileVersion[]>;
-}
-
 export function registerHistoryCommands(
   view: HistoryView,
-  restorer: () => Restorer | undefined,
+  history: () => History | undefined,
   folder: () => vscode.Uri | undefined,
   log: Log,
 ): vscode.Disposable[] {
@@ -57,7 +51,7 @@ export function registerHistoryCommands(
     vscode.commands.registerCommand("wsync.history.restore", async (node?: unknown) => {
       const entry = versionOf(node)?.entry;
       const ref = entry?.ref;
-      const source = restorer();
+      const source = history();
       if (!entry || !ref || !source) return;
       const when = formatAge(new Date(entry.version.createdAt), new Date());
       const confirm = "Restore";
@@ -68,16 +62,14 @@ export function registerHistoryCommands(
       );
       if (choice !== confirm) return;
       await runRestore(
-        source,
-        ref.fileId,
-        ref.version,
+        () => source.restore(ref.fileId, ref.version),
         `${ref.path} restored to version ${ref.version}.`,
         log,
       );
       view.refresh();
     }),
     vscode.commands.registerCommand("wsync.history.restoreDeleted", async (node?: unknown) => {
-      const source = restorer();
+      const source = history();
       if (!source || !node || typeof node !== "object") return;
       const typed = node as HistoryNode;
       let fileId: string;
@@ -86,7 +78,7 @@ export function registerHistoryCommands(
       if (typed.kind === "deletedFile") {
         fileId = typed.file.fileId;
         path = typed.file.path;
-        fromVersion = latestRestorableVersion(await source.listVersions(fileId))?.version;
+        fromVersion = latestRestorableVersion(await source.versions(fileId))?.version;
       } else if (typed.kind === "version" && typed.entry.ref) {
         fileId = typed.entry.ref.fileId;
         path = typed.entry.ref.path;
@@ -98,28 +90,25 @@ export function registerHistoryCommands(
         vscode.window.showWarningMessage(`${path} has no version with content to bring back.`);
         return;
       }
-      await runRestore(source, fileId, fromVersion, `${path} is back (from version ${fromVersion}).`, log);
+      const from = fromVersion;
+      await runRestore(
+        () => source.restoreDeleted(fileId, from),
+        `${path} is back (from version ${from}).`,
+        log,
+      );
       view.refresh();
     }),
   ];
 }
 
-async function runRestore(
-  source: Restorer,
-  fileId: string,
-  fromVersion: number,
-  done: string,
-  log: Log,
-): Promise<void> {
+async function runRestore(restore: () => Promise<void>, done: string, log: Log): Promise<void> {
   try {
-    await vscode.window.withProgress({ location: { viewId: "wsync.history" }, title: "Restoring…" }, () =>
-      source.restore(fileId, fromVersion),
-    );
+    await vscode.window.withProgress({ location: { viewId: "wsync.history" }, title: "Restoring…" }, restore);
     log.info(done);
     vscode.window.showInformationMessage(done);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    log.error(`restore of ${fileId} from version ${fromVersion} failed: ${reason}`);
+    log.error(`restore failed: ${reason}`);
     vscode.window.showErrorMessage(`Workspace Sync: the restore failed: ${reason}`);
   }
 }

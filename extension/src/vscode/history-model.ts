@@ -1,4 +1,5 @@
 import type { FileVersion } from "@wsync/shared-protocol";
+import type { DeletedFile } from "../engine/index.ts";
 import { formatAge, formatBytes, plural } from "./format.ts";
 import type { TreeItemModel } from "./tree-item-model.ts";
 import type { VersionRef } from "./version-uri.ts";
@@ -20,15 +21,8 @@ const ACTION_ICON: Record<FileVersion["action"], string> = {
   deleted: "trash",
 };
 
-/** A file that was deleted and can be brought back from one of its earlier versions. */
-export interface DeletedFile {
-  fileId: string;
-  /** Its path in the workspace folder when it was deleted. */
-  path: string;
-  deletedAt: string;
-  /** The version that recorded the deletion. */
-  version: number;
-}
+/** A file that was deleted and can be brought back from one of its earlier versions (the engine's). */
+export type { DeletedFile };
 
 export interface VersionItem {
   item: TreeItemModel;

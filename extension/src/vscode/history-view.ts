@@ -1,5 +1,5 @@
-import type { FileVersion } from "@wsync/shared-protocol";
 import * as vscode from "vscode";
+import type { History } from "../engine/index.ts";
 import {
   type DeletedFile,
   deletedFileItems,
@@ -8,15 +8,8 @@ import {
   type VersionItem,
   versionItems,
 } from "./history-model.ts";
+import { relativeTo } from "./paths.ts";
 import { toTreeItem } from "./tree-adapter.ts";
-
-/** What the File History view reads; the sync engine and the API provide it (see sync-session.ts). */
-export interface HistorySource {
-  /** The server's id of a synced file, by workspace-relative path; undefined when not synced (yet). */
-  fileIdOf(path: string): string | undefined;
-  listVersions(fileId: string): Promise<FileVersion[]>;
-  deletedFiles(): DeletedFile[];
-}
 
 export type HistoryNode =
   | { kind: "version"; entry: VersionItem; deleted: boolean }
@@ -43,7 +36,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(
-    private readonly source: () => HistorySource | undefined,
+    private readonly source: () => History | undefined,
     private readonly folder: () => vscode.Uri | undefined,
   ) {
     this.view = vscode.window.createTreeView("wsync.history", {
@@ -118,7 +111,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
       return sortDeleted(node.files).map((file) => ({ kind: "deletedFile" as const, file }));
     }
     if (node.kind === "deletedFile") {
-      const versions = await source.listVersions(node.file.fileId);
+      const versions = await source.versions(node.file.fileId);
       return versionItems(node.file.fileId, node.file.path, versions, new Date(), { deleted: true }).map(
         (entry) => ({
           kind: "version" as const,
@@ -130,7 +123,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
     return [];
   }
 
-  private async rootNodes(source: HistorySource): Promise<HistoryNode[]> {
+  private async rootNodes(source: History): Promise<HistoryNode[]> {
     const nodes: HistoryNode[] = [];
     if (this.target) {
       const fileId = source.fileIdOf(this.target.path);
@@ -138,7 +131,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
         nodes.push({ kind: "message", text: `${this.target.path} has not been synced yet`, icon: "info" });
       } else {
         try {
-          const versions = await source.listVersions(fileId);
+          const versions = await source.versions(fileId);
           for (const entry of versionItems(fileId, this.target.path, versions, new Date())) {
             nodes.push({ kind: "version", entry, deleted: false });
           }
@@ -148,7 +141,7 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
         }
       }
     }
-    const deleted = source.deletedFiles();
+    const deleted = source.deleted();
     if (deleted.length > 0) nodes.push({ kind: "deletedGroup", files: deleted });
     return nodes;
   }
@@ -156,9 +149,8 @@ export class HistoryView implements vscode.TreeDataProvider<HistoryNode>, vscode
   private relativePath(uri: vscode.Uri): string | undefined {
     const folder = this.folder();
     if (!folder || uri.scheme !== folder.scheme) return undefined;
-    const root = folder.path.endsWith("/") ? folder.path : `${folder.path}/`;
-    if (!uri.path.startsWith(root)) return undefined;
-    return uri.path.slice(root.length);
+    const path = relativeTo(folder.path, uri.path);
+    return path === "" ? undefined : path;
   }
 
   dispose(): void {

@@ -7,9 +7,12 @@ const synced: StatusSnapshot = {
   account: "ada@example.com",
   paused: false,
   online: true,
+  syncing: false,
   transfer: null,
-  pendingFiles: 0,
+  held: 0,
+  skipped: 0,
   conflicts: 0,
+  failed: false,
   lastSyncedAt: new Date("2026-03-15T11:58:00Z"),
 };
 
@@ -59,15 +62,25 @@ describe("presentStatus", () => {
     const shown = presentStatus({ ...synced, transfer: { files: 0, bytesDone: 0, bytesTotal: 0 } }, now);
     expect(shown.kind).toBe("synced");
   });
+
+  it("shows a pass that moves no bytes yet (scanning) as syncing, without a count", () => {
+    expect(presentStatus({ ...synced, syncing: true }, now).text).toBe("$(sync~spin) Syncing…");
+  });
+
+  it("shows a failing sync as a warning, after offline", () => {
+    expect(presentStatus({ ...synced, failed: true }, now)).toMatchObject({ kind: "failed", warning: true });
+    expect(presentStatus({ ...synced, failed: true, online: false }, now).kind).toBe("offline");
+  });
 });
 
 describe("statusDetails", () => {
-  it("lists progress, waiting changes, conflicts and the last error", () => {
+  it("lists progress, held and skipped files, conflicts and the last error", () => {
     const lines = statusDetails(
       {
         ...synced,
         transfer: { files: 2, bytesDone: 1536, bytesTotal: 3 * 1024 * 1024 },
-        pendingFiles: 5,
+        held: 1,
+        skipped: 3,
         conflicts: 2,
         lastError: "network down",
       },
@@ -76,7 +89,8 @@ describe("statusDetails", () => {
     expect(lines).toEqual([
       "Workspace Sync as ada@example.com",
       "Syncing 2 files: 1.5 KB of 3.0 MB",
-      "5 local changes waiting to sync",
+      "1 file with unsaved edits: newer versions wait until you save or close them",
+      "3 items not synced (symbolic links, special or unreadable files)",
       "2 conflicted copies to resolve",
       "Last synced 2 minutes ago",
       "Last error: network down",

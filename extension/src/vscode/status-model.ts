@@ -11,16 +11,22 @@ export interface StatusSnapshot {
   paused: boolean;
   /** False when the server cannot be reached; local changes wait. */
   online: boolean;
+  /** A sync pass is running (scanning, transferring or applying). */
+  syncing: boolean;
   /** Files being uploaded or downloaded right now, and their bytes. */
   transfer: { files: number; bytesDone: number; bytesTotal: number } | null;
-  /** Local changes not yet sent (waiting for the network, or for a pause to end). */
-  pendingFiles: number;
+  /** Downloads held because the file has unsaved edits in an editor. */
+  held: number;
+  /** Items not synced: symbolic links, special or unreadable files. */
+  skipped: number;
   conflicts: number;
+  /** The last pass failed in a way retrying has not fixed (yet). */
+  failed: boolean;
   lastSyncedAt?: Date | undefined;
   lastError?: string | undefined;
 }
 
-export type StatusKind = "signedOut" | "paused" | "offline" | "syncing" | "conflicts" | "synced";
+export type StatusKind = "signedOut" | "paused" | "offline" | "failed" | "syncing" | "conflicts" | "synced";
 
 export interface StatusPresentation {
   kind: StatusKind;
@@ -33,7 +39,7 @@ export interface StatusPresentation {
 
 /**
  * One state wins, in the order that matters to the user: not signed in, then paused (their own
- * choice), offline, an active transfer, unresolved conflicts, and otherwise synced.
+ * choice), offline, failing, a running pass, unresolved conflicts, and otherwise synced.
  */
 export function presentStatus(status: StatusSnapshot, now: Date): StatusPresentation {
   const details = statusDetails(status, now);
@@ -47,10 +53,14 @@ export function presentStatus(status: StatusSnapshot, now: Date): StatusPresenta
   if (!status.online) {
     return { kind: "offline", text: "$(cloud-offline) Offline", tooltip, warning: true };
   }
-  if (status.transfer && status.transfer.files > 0) {
+  if (status.failed) {
+    return { kind: "failed", text: "$(error) Sync failed", tooltip, warning: true };
+  }
+  if (status.syncing || (status.transfer && status.transfer.files > 0)) {
     const conflicts = status.conflicts > 0 ? ` $(warning) ${status.conflicts}` : "";
-    const text = `$(sync~spin) Syncing ${plural(status.transfer.files, "file")}${conflicts}`;
-    return { kind: "syncing", text, tooltip, warning: false };
+    const files =
+      status.transfer && status.transfer.files > 0 ? ` ${plural(status.transfer.files, "file")}` : "…";
+    return { kind: "syncing", text: `$(sync~spin) Syncing${files}${conflicts}`, tooltip, warning: false };
   }
   if (status.conflicts > 0) {
     const text = `$(warning) ${plural(status.conflicts, "conflict")}`;
@@ -69,7 +79,14 @@ export function statusDetails(status: StatusSnapshot, now: Date): string[] {
     const { files, bytesDone, bytesTotal } = status.transfer;
     lines.push(`Syncing ${plural(files, "file")}: ${formatBytes(bytesDone)} of ${formatBytes(bytesTotal)}`);
   }
-  if (status.pendingFiles > 0) lines.push(`${plural(status.pendingFiles, "local change")} waiting to sync`);
+  if (status.held > 0) {
+    lines.push(
+      `${plural(status.held, "file")} with unsaved edits: newer versions wait until you save or close them`,
+    );
+  }
+  if (status.skipped > 0) {
+    lines.push(`${plural(status.skipped, "item")} not synced (symbolic links, special or unreadable files)`);
+  }
   if (status.conflicts > 0) {
     lines.push(`${plural(status.conflicts, "conflicted copy", "conflicted copies")} to resolve`);
   }

@@ -1,0 +1,122 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ApiClient } from "@wsync/shared-protocol";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type CodeServer, startCodeServer } from "./code-server.ts";
+import { startE2eStack } from "./stack.ts";
+import { launchBrowser, Workbench } from "./workbench.ts";
+
+const email = "ada@example.com";
+const password = "correct horse battery";
+
+describe("accounts from the command palette, against the local stack", () => {
+  let stack: Awaited<ReturnType<typeof startE2eStack>>;
+  let folder: string;
+  let server: CodeServer;
+  let browser: Browser;
+  let vscode: Workbench;
+
+  beforeAll(async () => {
+    stack = await startE2eStack();
+    folder = await mkdtemp(join(tmpdir(), "wsync-e2e-account-"));
+    await writeFile(join(folder, "readme.md"), "# hello\n");
+    server = await startCodeServer({
+      folder,
+      vsix: inject("vsix"),
+      settings: {
+        "wsync.serverUrl": stack.apiUrl,
+        "wsync.notifierUrl": stack.notifierUrl,
+        "wsync.deviceName": "e2e-vscode",
+      },
+    });
+    browser = await launchBrowser();
+    vscode = await Workbench.open(browser, server.url, "account");
+    await vscode.waitForStatus(/Sign in to sync/);
+  });
+
+  afterAll(async () => {
+    await vscode?.close();
+    await browser?.close();
+    await server?.stop();
+    await stack?.stop();
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
+
+  it("creates an account, checking the password twice, and registers this VS Code as a device", async () => {
+    await vscode.runCommand("Workspace Sync: Create Account");
+    await vscode.answerInput(email, /Email address/);
+    await vscode.answerInput("short", /Choose a password/);
+    // Too short: the box stays open and says why.
+    await vscode.page
+      .locator(".quick-input-widget")
+      .filter({ hasText: /at least 8 characters/ })
+      .waitFor();
+    await vscode.screenshot("01-password-too-short");
+    await vscode.answerInput(password);
+    await vscode.answerInput(password, /Type the password again/);
+    await vscode.waitForNotification(/signed in as ada@example\.com/);
+    const status = await vscode.waitForStatus(/Synced|Syncing/);
+    expect(status).not.toContain("Sign in");
+    await vscode.screenshot("02-signed-in");
+
+    const other = await new ApiClient({ baseUrl: stack.apiUrl }).login({
+      email,
+      password,
+      deviceName: "e2e-test",
+    });
+    const { devices } = await new ApiClient({ baseUrl: stack.apiUrl, token: other.token }).listDevices();
+    expect(devices.map((device) => device.name).sort()).toEqual(["e2e-test", "e2e-vscode"]);
+  });
+
+  it("keeps the session across a reload of the window (SecretStorage)", async () => {
+    await vscode.page.reload();
+    await vscode.page.locator(".monaco-workbench").waitFor();
+    const status = await vscode.waitForStatus(/Synced|Syncing|Offline/);
+    expect(status).not.toContain("Sign in");
+  });
+
+  it("signs out by revoking this device on the server", async () => {
+    const test = await new ApiClient({ baseUrl: stack.apiUrl }).login({
+      email,
+      password,
+      deviceName: "e2e-check",
+    });
+    const api = new ApiClient({ baseUrl: stack.apiUrl, token: test.token });
+    const before = (await api.listDevices()).devices.find((device) => device.name === "e2e-vscode");
+    expect(before).toBeDefined();
+
+    await vscode.runCommand("Workspace Sync: Sign Out (Revoke This Device)");
+    await vscode.screenshot("03-sign-out-confirm");
+    await vscode.clickNotificationButton(/Sign out of Workspace Sync as ada@example\.com/, "Sign Out");
+    await vscode.waitForStatus(/Sign in to sync/);
+    await vscode.screenshot("04-signed-out");
+
+    const after = (await api.listDevices()).devices.map((device) => device.name);
+    expect(after).not.toContain("e2e-vscode");
+  });
+
+  it("signs in again as a new device; a wrong password is refused without signing in", async () => {
+    await vscode.runCommand("Workspace Sync: Sign In");
+    await vscode.answerInput(email, /Email address/);
+    await vscode.answerInput("not the password", /Password for/);
+    await vscode.waitForNotification(/Wrong email or password/);
+    await vscode.screenshot("05-wrong-password");
+    expect(await vscode.statusItem().innerText()).toContain("Sign in");
+
+    await vscode.runCommand("Workspace Sync: Sign In");
+    await vscode.answerInput(email, /Email address/);
+    await vscode.answerInput(password, /Password for/);
+    await vscode.waitForStatus(/Synced|Syncing/);
+    const login = await new ApiClient({ baseUrl: stack.apiUrl }).login({
+      email,
+      password,
+      deviceName: "e2e-check2",
+    });
+    const names = (
+      await new ApiClient({ baseUrl: stack.apiUrl, token: login.token }).listDevices()
+    ).devices.map((device) => device.name);
+    expect(names).toContain("e2e-vscode");
+  });
+});
