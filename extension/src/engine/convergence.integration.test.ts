@@ -115,6 +115,27 @@ describe("three devices converge", () => {
     expect((await api.listVersions(fileId)).versions.map((v) => v.action)).toEqual(["created"]);
   });
 
+  it("keeps Unicode names, case-only renames, empty files and an executable bit through updates", async () => {
+    const { chmod, rename, stat } = await import("node:fs/promises");
+    await a.write("résumé 日本/naïve — ünïcode.txt", "unicode");
+    await a.write("Case.txt", "case");
+    await a.write("empty-folder/empty.txt", "");
+    await a.write("run.sh", "#!/bin/sh\necho 1\n");
+    await chmod(join(a.folder, "run.sh"), 0o755);
+    await world.settle();
+    expect(await c.read("résumé 日本/naïve — ünïcode.txt")).toBe("unicode");
+    expect(await c.read("empty-folder/empty.txt")).toBe("");
+    await rename(join(b.folder, "Case.txt"), join(b.folder, "case.txt"));
+    await b.write("run.sh", "#!/bin/sh\necho 2\n");
+    await world.settle();
+    const tree = await a.tree();
+    expect(tree["case.txt"]).toBe("case");
+    expect(tree["Case.txt"]).toBeUndefined();
+    // The update from b replaced a's copy and kept a's executable bit.
+    expect(tree["run.sh"]).toBe("#!/bin/sh\necho 2\n");
+    expect((await stat(join(a.folder, "run.sh"))).mode & 0o111).not.toBe(0);
+  });
+
   it("a device offline through many changes catches up", async () => {
     await c.engine.stop();
     for (let i = 0; i < 20; i++) await a.write(`offline/file-${i}.txt`, `content ${i}`);

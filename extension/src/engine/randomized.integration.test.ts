@@ -3,11 +3,16 @@ import { dirname, join } from "node:path";
 import { startTestStack, type TestStack } from "@wsync/test-fixtures";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Device, startDevices } from "./testing/devices.ts";
+import { type Device, startDevices, wipeAccount } from "./testing/devices.ts";
 
 let stack: TestStack;
+let sessions: Array<{ token: string; deviceId: string }>;
 beforeAll(async () => {
   stack = await startTestStack();
+  // One account and three devices for every run (logins are rate-limited); each run starts empty.
+  const first = await startDevices(3, {}, stack);
+  sessions = first.sessions;
+  await first.close();
 }, 120_000);
 afterAll(async () => {
   await stack?.close();
@@ -129,7 +134,8 @@ describe("randomized convergence (fast-check)", () => {
   it("random operations on random devices with network cuts: all devices converge and no unsynced bytes are lost", async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 18 }), async (ops) => {
-        const world = await startDevices(3, {}, stack);
+        await wipeAccount(stack.apiUrl, (sessions[0] as { token: string }).token);
+        const world = await startDevices(3, {}, stack, sessions);
         try {
           const pending = new Pending();
           for (const [n, o] of ops.entries()) await apply(world.devices, pending, o, n);

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { type ChunkHash, isApiError, type VersionReceipt } from "@wsync/shared-protocol";
 import { baseName, joinPath, parentPath } from "../fs/types.ts";
 import type { Action, ParentRef } from "../plan/actions.ts";
@@ -12,7 +12,17 @@ import { remoteRecord, syncedRecord } from "./records.ts";
 
 type Of<T extends Action["type"]> = Extract<Action, { type: T }>;
 
-/** The same request body always carries the same key, so a retry after a lost answer is safe. */
+/**
+ * The same request carries the same key on every retry, so a retry after a lost answer is safe.
+ * Commits, moves and deletes name a version, which never repeats for a file: their key is derived from
+ * the request. A create names nothing unique (the same folder may be created, deleted and created
+ * again), so its key is fresh per attempt; a create whose answer was lost in a crash comes back as a
+ * name conflict, which the next round resolves by linking the twin.
+ */
+function freshKey(): string {
+  return `w1-${randomUUID()}`;
+}
+
 function idempotencyKey(deviceId: string, ...parts: unknown[]): string {
   return `w1-${createHash("sha256")
     .update(JSON.stringify([deviceId, ...parts]))
@@ -101,9 +111,8 @@ export async function applyCreateFolder(
   const body = { parentId, name: action.name, isFolder: true };
   let receipt: VersionReceipt;
   try {
-    receipt = await withRetry(() =>
-      ctx.api.createFile(body, { idempotencyKey: idempotencyKey(ctx.deviceId, "create", body) }),
-    );
+    const key = freshKey();
+    receipt = await withRetry(() => ctx.api.createFile(body, { idempotencyKey: key }));
   } catch (error) {
     // Created on both sides: a folder merges with its twin.
     if (!isApiError(error, "name_conflict") || typeof error.details?.fileId !== "string") throw error;
@@ -129,8 +138,9 @@ export async function applyCreateFile(ctx: ApplyContext, action: Of<"createFile"
   const parentId = resolveParent(action.parent, created);
   const chunks = hashesOf(action.local);
   const body = { parentId, name: action.name, isFolder: false, chunks };
+  const key = freshKey();
   const receipt = await withChunks(ctx, action.local, undefined, () =>
-    ctx.api.createFile(body, { idempotencyKey: idempotencyKey(ctx.deviceId, "create", body) }),
+    ctx.api.createFile(body, { idempotencyKey: key }),
   );
   await record(
     ctx,

@@ -26,6 +26,8 @@ export interface Device {
 
 export interface Devices {
   stack: TestStack;
+  /** The devices' sessions, to reuse in another world on the same account (login is rate-limited). */
+  sessions: Array<{ token: string; deviceId: string }>;
   devices: Device[];
   /** Runs syncNow on every device until none changes anything and all trees agree. */
   settle(maxPasses?: number): Promise<void>;
@@ -44,6 +46,7 @@ export async function startDevices(
   count: number,
   overrides: Partial<SyncEngineOptions> = {},
   existingStack?: TestStack,
+  existingSessions?: Array<{ token: string; deviceId: string }>,
 ): Promise<Devices> {
   const stack = existingStack ?? (await startTestStack());
   const root = await mkdtemp(join(tmpdir(), "wsync-devices-"));
@@ -54,9 +57,10 @@ export async function startDevices(
   for (let i = 0; i < count; i++) {
     const name = `device-${String.fromCharCode(97 + i)}`;
     const session =
-      i === 0
+      existingSessions?.[i] ??
+      (i === 0
         ? await anonymous.register({ email, password, deviceName: name })
-        : await anonymous.login({ email, password, deviceName: name });
+        : await anonymous.login({ email, password, deviceName: name }));
     const folder = join(root, name, "workspace");
     const network = { online: true };
     const stateDir = join(root, name, "state");
@@ -102,6 +106,7 @@ export async function startDevices(
 
   return {
     stack,
+    sessions: devices.map((device) => device.session),
     devices,
     async settle(maxPasses = 8) {
       let last = "";
@@ -150,4 +155,26 @@ export async function readTree(folder: string, prefix = ""): Promise<Record<stri
     }
   }
   return result;
+}
+
+/** Deletes everything in the account (each live item at the root), so a world can start empty again. */
+export async function wipeAccount(apiUrl: string, token: string): Promise<void> {
+  const api = new ApiClient({ baseUrl: apiUrl, token });
+  const latest = new Map<string, { parentId: string | null; version: number; deleted: boolean }>();
+  let since: string | undefined;
+  for (;;) {
+    const page = await api.changes({ ...(since ? { since } : {}), limit: 1000 });
+    for (const change of page.changes) {
+      latest.set(change.fileId, {
+        parentId: change.parentId,
+        version: change.version,
+        deleted: change.action === "deleted",
+      });
+    }
+    since = page.syncToken;
+    if (!page.hasMore) break;
+  }
+  for (const [fileId, item] of latest) {
+    if (item.parentId === null && !item.deleted) await api.deleteFile(fileId, item.version + 1);
+  }
 }
