@@ -15,4 +15,5 @@ export const benches: { id: string; title: string; load(): Promise<BenchModule> 
     title: "4. Metadata API on real PostgreSQL",
     load: () => import("./benches/metadata-api.ts"),
   },
+  { id: "sync-latency", title: "3. Sync latency", load: () => import("./benches/sync-latency.ts") },
 ];

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -150,4 +151,40 @@ export async function signIn(apiUrl: string, devices: number) {
     );
   }
   return sessions;
+}
+
+export interface StackProcess {
+  apiUrl: string;
+  notifierUrl: string;
+  s3: LocalStack["s3"];
+  describe: string;
+  close(): Promise<void>;
+}
+
+/** startBenchStack in a child process (src/stack-process.ts). */
+export function startStackProcess(kind: StackKind): Promise<StackProcess> {
+  const entry = new URL("./stack-process.ts", import.meta.url).pathname;
+  const child = spawn(process.execPath, ["--import", "tsx", entry, kind], {
+    stdio: ["pipe", "pipe", "inherit"],
+  });
+  const close = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  };
+  return new Promise((resolve, reject) => {
+    let buffered = "";
+    child.once("exit", (code) => reject(new Error(`the ${kind} stack process exited with ${code}`)));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const end = buffered.indexOf("\n");
+      if (end < 0) return;
+      try {
+        resolve({ ...(JSON.parse(buffered.slice(0, end)) as Omit<StackProcess, "close">), close });
+      } catch (error) {
+        reject(error);
+      }
+    });
+  });
 }

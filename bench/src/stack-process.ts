@@ -1,0 +1,24 @@
+/**
+ * A benchmark stack in a process of its own: `tsx src/stack-process.ts local|real`. Prints one JSON
+ * line (apiUrl, notifierUrl, s3, describe) once it serves, and stops on SIGTERM or when stdin closes.
+ * The devices under test then do not share an event loop with the servers, as in real use.
+ */
+import { type StackKind, startBenchStack } from "./stacks.ts";
+
+const kind = process.argv[2] as StackKind;
+if (kind !== "local" && kind !== "real") {
+  process.stderr.write("usage: stack-process.ts local|real\n");
+  process.exit(2);
+}
+const stack = await startBenchStack(kind);
+let closing: Promise<void> | undefined;
+const close = () => {
+  closing ??= stack.close().finally(() => process.exit(0));
+  return closing;
+};
+process.once("SIGTERM", close);
+process.stdin.on("end", close);
+process.stdin.resume();
+process.stdout.write(
+  `${JSON.stringify({ apiUrl: stack.apiUrl, notifierUrl: stack.notifierUrl, s3: stack.s3, describe: stack.describe })}\n`,
+);
