@@ -1,6 +1,7 @@
-import { ApiError, limits, type VersionReceipt } from "@wsync/shared-protocol";
+import { ApiError, limits } from "@wsync/shared-protocol";
 import type { Sql, TransactionSql } from "postgres";
-import { appendChanges, type JournalEntry, lockOwnerForChange } from "./changes.ts";
+import { type ChangeOutcome, runChange, type Writer } from "./change-transaction.ts";
+import { appendChanges, type JournalEntry } from "./changes.ts";
 import {
   ancestorsOf,
   checkParentFolder,
@@ -11,8 +12,6 @@ import {
   lockFile,
   tooDeep,
 } from "./file-rows.ts";
-import type { Writer } from "./files.ts";
-import { inTransaction } from "./transaction.ts";
 
 /** Rename, move, delete and restore: each a new version of the file (and of what it carries along). */
 
@@ -42,10 +41,9 @@ async function liveDescendants(tx: TransactionSql, ownerId: string, folderId: st
 }
 
 /** `PATCH /files/{id}`: rename and/or move, recorded as a version with the same content. */
-export async function moveFile(sql: Sql, writer: Writer, move: Move): Promise<VersionReceipt> {
+export async function moveFile(sql: Sql, writer: Writer, move: Move): Promise<ChangeOutcome> {
   const { ownerId, deviceId, now } = writer;
-  return inTransaction(sql, async (tx) => {
-    await lockOwnerForChange(tx, ownerId);
+  return runChange(sql, writer, async (tx) => {
     const file = await lockFile(tx, ownerId, move.fileId);
     expectNextVersion(file, move.version);
     const parentId = move.parentId === undefined ? file.parent_id : move.parentId;
@@ -125,10 +123,9 @@ export async function deleteFile(
   writer: Writer,
   fileId: string,
   version: number,
-): Promise<VersionReceipt> {
+): Promise<ChangeOutcome> {
   const { ownerId, deviceId, now } = writer;
-  return inTransaction(sql, async (tx) => {
-    await lockOwnerForChange(tx, ownerId);
+  return runChange(sql, writer, async (tx) => {
     const file = await lockFile(tx, ownerId, fileId);
     expectNextVersion(file, version);
     const deletionId = crypto.randomUUID();
@@ -213,10 +210,9 @@ async function reviveAncestors(tx: TransactionSql, writer: Writer, parentId: str
  * name and folder (`modified`); a deleted one comes back (`created`) under its name and folder of
  * `fromVersion`, reviving deleted folders above it, and a folder brings back what its delete took.
  */
-export async function restoreVersion(sql: Sql, writer: Writer, restore: Restore): Promise<VersionReceipt> {
+export async function restoreVersion(sql: Sql, writer: Writer, restore: Restore): Promise<ChangeOutcome> {
   const { ownerId, deviceId, now } = writer;
-  return inTransaction(sql, async (tx) => {
-    await lockOwnerForChange(tx, ownerId);
+  return runChange(sql, writer, async (tx) => {
     const file = await lockFile(tx, ownerId, restore.fileId);
     expectNextVersion(file, restore.version, true);
     const [from] = await tx<VersionRow[]>`

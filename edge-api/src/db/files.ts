@@ -4,10 +4,10 @@ import {
   type FileMetadata,
   type FileVersion,
   limits,
-  type VersionReceipt,
 } from "@wsync/shared-protocol";
 import type { Sql } from "postgres";
-import { appendChanges, lockOwnerForChange } from "./changes.ts";
+import { type ChangeOutcome, runChange, type Writer } from "./change-transaction.ts";
+import { appendChanges } from "./changes.ts";
 import { lockChunksForReference, recordVerifiedChunks } from "./chunks.ts";
 import {
   checkParentFolder,
@@ -17,15 +17,10 @@ import {
   lockFile,
   tooDeep,
 } from "./file-rows.ts";
-import { inTransaction } from "./transaction.ts";
 
 /** Creating files and committing their content; reading files and their history. */
 
-export interface Writer {
-  ownerId: string;
-  deviceId: string | null;
-  now: Date;
-}
+export type { ChangeOutcome, Writer } from "./change-transaction.ts";
 
 export interface NewFile {
   parentId: string | null;
@@ -41,11 +36,10 @@ function sizeOf(chunks: readonly string[], sizes: ReadonlyMap<string, number>): 
 }
 
 /** `POST /files`: version 1 of a new file or folder, its content checked like a commit. */
-export async function createFile(sql: Sql, writer: Writer, file: NewFile): Promise<VersionReceipt> {
+export async function createFile(sql: Sql, writer: Writer, file: NewFile): Promise<ChangeOutcome> {
   const { ownerId, deviceId, now } = writer;
   const fileId = crypto.randomUUID();
-  return inTransaction(sql, async (tx) => {
-    await lockOwnerForChange(tx, ownerId);
+  return runChange(sql, writer, async (tx) => {
     const depth = await checkParentFolder(tx, ownerId, file.parentId);
     if (depth + 1 > limits.folderDepthMax) throw tooDeep();
     await expectFreeName(tx, ownerId, file.parentId, file.name);
@@ -86,10 +80,9 @@ export interface NewContent {
  * commits of the same next version queue; the first wins and the rest see the new current version and
  * get `version_conflict`, having written nothing.
  */
-export async function commitVersion(sql: Sql, writer: Writer, content: NewContent): Promise<VersionReceipt> {
+export async function commitVersion(sql: Sql, writer: Writer, content: NewContent): Promise<ChangeOutcome> {
   const { ownerId, deviceId, now } = writer;
-  return inTransaction(sql, async (tx) => {
-    await lockOwnerForChange(tx, ownerId);
+  return runChange(sql, writer, async (tx) => {
     const file = await lockFile(tx, ownerId, content.fileId);
     expectNextVersion(file, content.version);
     if (file.is_folder) {

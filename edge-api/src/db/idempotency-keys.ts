@@ -1,60 +1,65 @@
-import type { Sql } from "postgres";
-
-/** Stored answers to requests made with an Idempotency-Key, per account. */
-
-export type KeyClaim =
-  | { kind: "claimed" }
-  | { kind: "replay"; status: number; body: unknown }
-  | { kind: "in_progress" }
-  | { kind: "reused" };
-
-/** A pending claim older than this is taken to be abandoned (its request died mid-way). */
-const ABANDONED_AFTER_MS = 60_000;
+import { ApiError } from "@wsync/shared-protocol";
+import type { Sql, TransactionSql } from "postgres";
 
 /**
- * Claims `key` for a request, or says what became of an earlier request with the same key. The claim
- * is one atomic statement, so two concurrent requests with one key never both run.
+ * Stored answers to requests made with an Idempotency-Key, per account. An answer is written by the
+ * change's own transaction (see change-transaction.ts), so it exists if and only if the change
+ * committed: a retry after a lost answer, a crash or a dropped connection finds either both or
+ * neither, and never runs the change twice.
  */
-export async function claimIdempotencyKey(
-  sql: Sql,
+
+/** A request that carries an Idempotency-Key. */
+export interface IdempotentRequest {
+  key: string;
+  /** SHA-256 of method, path, query and body: the same key with another request is refused. */
+  requestHash: string;
+  /** The status the route answers with on success (201 for a create). */
+  status: number;
+}
+
+export interface StoredAnswer {
+  requestHash: string;
+  status: number;
+  body: unknown;
+}
+
+export async function findStoredAnswer(
+  sql: Sql | TransactionSql,
   ownerId: string,
   key: string,
-  requestHash: string,
-  now: Date,
-): Promise<KeyClaim> {
-  const abandoned = new Date(now.getTime() - ABANDONED_AFTER_MS);
-  const [claimed] = await sql`
-    INSERT INTO idempotency_keys (owner_id, key, request_hash, status, body, created_at)
-    VALUES (${ownerId}, ${key}, ${requestHash}, 0, 'null', ${now})
-    ON CONFLICT (owner_id, key) DO UPDATE SET request_hash = excluded.request_hash, created_at = excluded.created_at
-      WHERE idempotency_keys.status = 0 AND idempotency_keys.created_at < ${abandoned}
-        AND idempotency_keys.request_hash = excluded.request_hash
-    RETURNING 1`;
-  if (claimed) return { kind: "claimed" };
-  const [existing] = await sql<{ request_hash: string; status: number; body: unknown }[]>`
+): Promise<StoredAnswer | null> {
+  const [row] = await sql<{ request_hash: string; status: number; body: unknown }[]>`
     SELECT request_hash, status, body FROM idempotency_keys WHERE owner_id = ${ownerId} AND key = ${key}`;
-  if (!existing) return claimIdempotencyKey(sql, ownerId, key, requestHash, now);
-  if (existing.request_hash !== requestHash) return { kind: "reused" };
-  if (existing.status === 0) return { kind: "in_progress" };
-  return { kind: "replay", status: existing.status, body: existing.body };
+  return row ? { requestHash: row.request_hash, status: row.status, body: row.body } : null;
 }
 
-export async function storeIdempotentAnswer(
-  sql: Sql,
+/** The stored answer to replay for `request`, or `idempotency_key_reused` when it was another request. */
+export function answerFor(
+  stored: StoredAnswer,
+  request: Pick<IdempotentRequest, "requestHash">,
+): StoredAnswer {
+  if (stored.requestHash !== request.requestHash) {
+    throw new ApiError("idempotency_key_reused", "this Idempotency-Key was used for a different request");
+  }
+  return stored;
+}
+
+/** Records the answer inside the change's transaction (the owner row is locked, so no key race). */
+export async function storeAnswer(
+  tx: TransactionSql,
   ownerId: string,
-  key: string,
-  status: number,
+  request: IdempotentRequest,
   body: unknown,
-) {
-  await sql`UPDATE idempotency_keys SET status = ${status}, body = ${sql.json(body as never)}
-    WHERE owner_id = ${ownerId} AND key = ${key}`;
+  now: Date,
+): Promise<void> {
+  await tx`
+    INSERT INTO idempotency_keys (owner_id, key, request_hash, status, body, created_at)
+    VALUES (${ownerId}, ${request.key}, ${request.requestHash}, ${request.status}, ${tx.json(body as never)}, ${now})`;
 }
 
-/** Lets the key be used again (the request failed, so a retry must run it afresh). */
-export async function releaseIdempotencyKey(sql: Sql, ownerId: string, key: string) {
-  await sql`DELETE FROM idempotency_keys WHERE owner_id = ${ownerId} AND key = ${key} AND status = 0`;
-}
-
+/** Housekeeping: a key older than `before` may be used again (as a new request). Fleet-wide. */
 export async function deleteExpiredIdempotencyKeys(sql: Sql, before: Date): Promise<number> {
-  return (await sql`DELETE FROM idempotency_keys WHERE created_at < ${before}`).count;
+  return (
+    await sql`/* fleet-wide: housekeeping by age */ DELETE FROM idempotency_keys WHERE created_at < ${before}`
+  ).count;
 }

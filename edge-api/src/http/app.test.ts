@@ -59,6 +59,9 @@ describe("the OpenAPI document", () => {
     expect(document.paths["/api/v1/files/upload-urls"]?.post?.["x-wsync-extension"]).toBe(true);
     const commitParameters = document.paths["/api/v1/files/{fileId}/commit"]?.post?.parameters ?? [];
     expect(commitParameters.map((p) => p.name)).toContain(IDEMPOTENCY_KEY_HEADER);
+    const commit = JSON.stringify(document.paths["/api/v1/files/{fileId}/commit"]?.post);
+    expect(commit).toContain("same database transaction as the change");
+    expect(commit).toContain("Idempotent-Replayed");
     expect(document.components.schemas.UploadUrlBatchRequest).toMatchObject({ type: "object" });
     expect(JSON.stringify(document.components.schemas.CommitRequest)).toContain("^sha256:[0-9a-f]{64}$");
   });

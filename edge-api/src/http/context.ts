@@ -19,7 +19,12 @@ export interface AppDeps {
 }
 
 export type AppEnv = {
-  Variables: { auth: AuthenticatedDevice; requestId: string };
+  Variables: {
+    auth: AuthenticatedDevice;
+    requestId: string;
+    /** Set by the `idempotent` middleware when a change carries an Idempotency-Key. */
+    idempotency?: { key: string; requestHash: string };
+  };
 };
 
 export type AppContext = Context<AppEnv>;

@@ -287,9 +287,15 @@ function parameters(op: Operation) {
       in: "header",
       required: false,
       description:
-        "Extension: makes the request safe to retry. A retry with the same key and the same request gets " +
-        "the first answer again; the same key with a different request is `idempotency_key_reused` (422). " +
-        "Keys are remembered for 24 hours, per account.",
+        "Extension: makes the request safe to retry after a lost answer (the instance died, the connection " +
+        "dropped). The answer is stored in the same database transaction as the change itself, so a retry " +
+        "with the same key and the same request (method, path, query and body) gets the first answer " +
+        "again, with the first status and the response header `Idempotent-Replayed: true`, and never " +
+        "makes a second version or a spurious `version_conflict`. Concurrent duplicates wait for the first " +
+        "and get its answer. The same key with a different request is `idempotency_key_reused` (422). " +
+        "Only successful answers are stored: a request that failed changed nothing, and its retry runs " +
+        "again. Keys are per account and remembered for 24 hours; use a fresh random key per change " +
+        "(a UUID) and reuse it only for retries of that change.",
       schema: jsonSchema(IdempotencyKey, "input"),
     });
   }
@@ -302,6 +308,17 @@ export function buildOpenApiDocument(): Record<string, unknown> {
     const response = op.response.schema
       ? { description: "OK", content: { "application/json": { schema: ref(op.response.schema) } } }
       : { description: op.response.description ?? "OK" };
+    if (op.idempotent) {
+      Object.assign(response, {
+        headers: {
+          "Idempotent-Replayed": {
+            description:
+              "Extension: `true` when this is the stored answer to an earlier request with this Idempotency-Key.",
+            schema: { type: "string", enum: ["true"] },
+          },
+        },
+      });
+    }
     const path = template(op.path);
     paths[path] ??= {};
     (paths[path] as Record<string, unknown>)[op.method] = {

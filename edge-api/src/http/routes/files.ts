@@ -7,26 +7,17 @@ import {
 } from "@wsync/shared-protocol";
 import { Hono } from "hono";
 import { deleteFile, moveFile, restoreVersion } from "../../db/file-tree.ts";
-import {
-  commitVersion,
-  createFile,
-  listFileVersions,
-  readFileMetadata,
-  type Writer,
-} from "../../db/files.ts";
+import { commitVersion, createFile, listFileVersions, readFileMetadata } from "../../db/files.ts";
 import { verifyChunksForCommit } from "../../services/chunk-uploads.ts";
 import type { AppContext, AppDeps, AppEnv } from "../context.ts";
-import { idempotent } from "../idempotency.ts";
+import { changeResponse, idempotent, writerOf } from "../idempotency.ts";
 import { existingId } from "../ids.ts";
 import { readJson, readQuery, validate } from "../json-body.ts";
 
 /** Files and folders: create, commit, read, rename/move, delete, history, restore. */
 export function fileRoutes(deps: AppDeps) {
   const { sql } = deps;
-  const writer = (c: AppContext): Writer => {
-    const { userId, deviceId } = c.get("auth");
-    return { ownerId: userId, deviceId, now: deps.clock() };
-  };
+  const writer = (c: AppContext, status: 200 | 201 = 200) => writerOf(c, deps.clock(), status);
   const fileIdOf = (c: AppContext) => existingId(c.req.param("fileId"), "file");
   const once = idempotent(deps);
 
@@ -36,14 +27,14 @@ export function fileRoutes(deps: AppDeps) {
       const parentId = body.parentId === null ? null : existingId(body.parentId, "parent folder");
       const chunks = body.isFolder ? [] : (body.chunks ?? []);
       const verifiedSizes = await verifyChunksForCommit(deps, c.get("auth").userId, chunks);
-      const receipt = await createFile(sql, writer(c), {
+      const outcome = await createFile(sql, writer(c, 201), {
         parentId,
         name: body.name,
         isFolder: body.isFolder,
         chunks,
         verifiedSizes,
       });
-      return c.json(receipt, 201);
+      return changeResponse(c, outcome, 201);
     })
     .get("/files/:fileId", async (c) =>
       c.json(await readFileMetadata(sql, c.get("auth").userId, fileIdOf(c))),
@@ -52,13 +43,13 @@ export function fileRoutes(deps: AppDeps) {
       const fileId = fileIdOf(c);
       const body = await readJson(c, CommitRequest);
       const verifiedSizes = await verifyChunksForCommit(deps, c.get("auth").userId, body.chunks);
-      const receipt = await commitVersion(sql, writer(c), {
+      const outcome = await commitVersion(sql, writer(c), {
         fileId,
         version: body.version,
         chunks: body.chunks,
         verifiedSizes,
       });
-      return c.json(receipt);
+      return changeResponse(c, outcome, 200);
     })
     .patch("/files/:fileId", once, async (c) => {
       const fileId = fileIdOf(c);
@@ -67,14 +58,18 @@ export function fileRoutes(deps: AppDeps) {
         body.parentId === undefined || body.parentId === null
           ? body.parentId
           : existingId(body.parentId, "parent folder");
-      return c.json(
-        await moveFile(sql, writer(c), { fileId, version: body.version, name: body.name, parentId }),
-      );
+      const outcome = await moveFile(sql, writer(c), {
+        fileId,
+        version: body.version,
+        name: body.name,
+        parentId,
+      });
+      return changeResponse(c, outcome, 200);
     })
     .delete("/files/:fileId", once, async (c) => {
       const fileId = fileIdOf(c);
       const { version } = validate(DeleteQuery, readQuery(c), "query");
-      return c.json(await deleteFile(sql, writer(c), fileId, version));
+      return changeResponse(c, await deleteFile(sql, writer(c), fileId, version), 200);
     })
     .get("/files/:fileId/versions", async (c) =>
       c.json({ versions: await listFileVersions(sql, c.get("auth").userId, fileIdOf(c)) }),
@@ -82,6 +77,6 @@ export function fileRoutes(deps: AppDeps) {
     .post("/files/:fileId/restore", once, async (c) => {
       const fileId = fileIdOf(c);
       const body = await readJson(c, RestoreRequest);
-      return c.json(await restoreVersion(sql, writer(c), { fileId, ...body }));
+      return changeResponse(c, await restoreVersion(sql, writer(c), { fileId, ...body }), 200);
     });
 }
