@@ -16,4 +16,5 @@ export const benches: { id: string; title: string; load(): Promise<BenchModule> 
     load: () => import("./benches/metadata-api.ts"),
   },
   { id: "sync-latency", title: "3. Sync latency", load: () => import("./benches/sync-latency.ts") },
+  { id: "first-sync", title: "5. First sync of a big file", load: () => import("./benches/first-sync.ts") },
 ];
