@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Devices, startDevices } from "./testing/devices.ts";
 
@@ -16,5 +17,30 @@ describe("two devices", () => {
     await a.write("empty.txt", "");
     await world.settle();
     expect(await b.tree()).toEqual({ "empty.txt": "", notes: null, "notes/hello.txt": "hello from a" });
+  });
+
+  it("pausing stops a transfer in the middle; resuming finishes it", async () => {
+    const [a, b] = world.devices as [NonNullable<Devices["devices"][0]>, NonNullable<Devices["devices"][0]>];
+    await a.write("big.bin", randomBytes(4 * 1024 * 1024));
+    const paused = new Promise<void>((resolve) => {
+      const off = a.engine.on("transfer", (progress) => {
+        if (progress.direction === "upload" && progress.bytesDone > 0) {
+          off();
+          a.engine.pause();
+          resolve();
+        }
+      });
+    });
+    const sync = a.engine.syncNow();
+    await paused;
+    await sync;
+    expect(a.engine.status().state).toBe("paused");
+    await b.engine.syncNow();
+    expect((await b.tree())["big.bin"]).toBeUndefined();
+    const sent = a.engine.status().transfers.bytesUploaded;
+    expect(sent).toBeLessThan(4 * 1024 * 1024);
+    a.engine.resume();
+    await world.settle();
+    expect((await b.tree())["big.bin"]).toBeDefined();
   });
 });

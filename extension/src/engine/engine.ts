@@ -105,6 +105,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   let debounce: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let retryDelay = 1000;
+  let cycleAbort = new AbortController();
 
   const log = (level: "debug" | "info" | "warn" | "error", message: string, data?: Record<string, unknown>) =>
     emitter.emit("log", { level, message, ...(data ? { data } : {}) });
@@ -176,6 +177,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   async function cycle(): Promise<void> {
     const st = store as StateStore;
     const s = scanner as Scanner;
+    cycleAbort = new AbortController();
     setState("syncing");
     try {
       if (pullNeeded) {
@@ -199,6 +201,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         if (plan.actions.length === 0) break;
         const ctx = applyContext(st, s);
         const result = await executePlan(ctx, plan.actions);
+        if (ctx.signal.aborted) {
+          await s.rescan([...ctx.touched]);
+          break;
+        }
         for (const path of ctx.touched) applied.add(path);
         for (const failure of result.failed) {
           log("warn", `${failure.action.type} failed`, { error: describe(failure.error) });
@@ -216,6 +222,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       if (applied.size > 0) emitter.emit("synced", { paths: [...applied] });
       setState(paused ? "paused" : "idle");
     } catch (error) {
+      if (cycleAbort.signal.aborted) {
+        setState(paused ? "paused" : state);
+        return;
+      }
       lastError = describe(error);
       if (isApiError(error, "unauthorized")) {
         notifier?.stop();
@@ -248,6 +258,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         emitter.emit("conflict", event);
       },
       onProgress: (progress) => emitter.emit("transfer", progress),
+      signal: cycleAbort.signal,
       touched: new Set(),
     };
   }
@@ -306,6 +317,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     async stop() {
       const wasRunning = running;
       state = "stopped";
+      cycleAbort.abort();
       clearTimeout(debounce);
       clearTimeout(retryTimer);
       watcher?.close();
@@ -327,6 +339,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     },
     pause() {
       paused = true;
+      cycleAbort.abort();
       setState("paused");
     },
     resume() {

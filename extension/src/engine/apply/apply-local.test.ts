@@ -42,6 +42,7 @@ function context(fs: FileSystem): ApplyContext {
     locator: { find: () => [] },
     onConflict: () => {},
     onProgress: () => {},
+    signal: new AbortController().signal,
     touched: new Set(),
   };
 }

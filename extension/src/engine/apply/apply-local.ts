@@ -121,6 +121,7 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
       limit: ctx.chunkLimit,
       window: 2,
       fetch: ctx.fetch,
+      signal: ctx.signal,
       onProgress: ctx.onProgress,
     },
     parentPath(to),

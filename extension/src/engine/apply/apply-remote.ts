@@ -52,6 +52,7 @@ async function upload(ctx: ApplyContext, local: LocalEntry, fileId?: string): Pr
       stats: ctx.stats,
       limit: ctx.chunkLimit,
       fetch: ctx.fetch,
+      signal: ctx.signal,
       onProgress: ctx.onProgress,
     },
     local.path,

@@ -21,6 +21,8 @@ export interface ApplyContext {
   locator: ChunkLocator;
   onConflict: (conflict: { path: string; copyPath: string; reason: string }) => void;
   onProgress: (progress: TransferProgress) => void;
+  /** Aborted when sync is paused or stopped: transfers stop, the rest of the round is skipped. */
+  signal: AbortSignal;
   /** Local paths this round wrote, renamed or deleted: rescanned before the next round. */
   touched: Set<string>;
 }

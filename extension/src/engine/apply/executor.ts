@@ -32,6 +32,8 @@ export async function executePlan(ctx: ApplyContext, actions: readonly Action[])
     actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
 
   const run = async (action: Action, step: () => Promise<void>) => {
+    // Paused or stopped: what has not started waits for the next round.
+    if (ctx.signal.aborted) return;
     try {
       await step();
       result.succeeded++;

@@ -25,6 +25,7 @@ export interface DownloadDeps {
   /** Chunks fetched ahead of the writer for one file. */
   window: number;
   fetch: (url: string, init: RequestInit) => Promise<Response>;
+  signal?: AbortSignal;
   onProgress?: (progress: TransferProgress) => void;
 }
 
@@ -80,7 +81,10 @@ export async function downloadToTemporary(
           let response: Response;
           let bytes: Uint8Array;
           try {
-            response = await deps.fetch(url, { method: "GET" });
+            response = await deps.fetch(url, {
+              method: "GET",
+              ...(deps.signal ? { signal: deps.signal } : {}),
+            });
             bytes = new Uint8Array(await response.arrayBuffer());
           } catch (error) {
             throw new StorageError(`GET chunk failed: ${(error as Error).message}`, 0);

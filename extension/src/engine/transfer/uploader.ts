@@ -29,6 +29,7 @@ export interface UploadDeps {
   /** Bounds the chunks in flight (shared across files). */
   limit: <T>(fn: () => Promise<T>) => Promise<T>;
   fetch: (url: string, init: RequestInit) => Promise<Response>;
+  signal?: AbortSignal;
   onProgress?: (progress: TransferProgress) => void;
 }
 
@@ -51,11 +52,16 @@ export async function uploadMissingChunks(
   let bytesDone = 0;
   for (let start = 0; start < pending.length; start += limits.batchMax) {
     const batch = pending.slice(start, start + limits.batchMax);
-    const answer = await withRetry(() =>
-      deps.api.uploadUrls({
-        ...(fileId ? { fileId } : {}),
-        chunks: batch.map((chunk) => ({ chunkHash: chunk.hash, size: chunk.size })),
-      }),
+    const answer = await withRetry(
+      () =>
+        deps.api.uploadUrls(
+          {
+            ...(fileId ? { fileId } : {}),
+            chunks: batch.map((chunk) => ({ chunkHash: chunk.hash, size: chunk.size })),
+          },
+          { ...(deps.signal ? { signal: deps.signal } : {}) },
+        ),
+      { ...(deps.signal ? { signal: deps.signal } : {}) },
     );
     await Promise.all(
       answer.results.map((result, index) =>
@@ -108,32 +114,40 @@ async function putChunk(
 ): Promise<void> {
   let url = firstUrl;
   let headers = firstHeaders;
-  await withRetry(async () => {
-    // Read per attempt: a chunk of 16 MiB is not kept in memory across backoff waits.
-    const bytes = await readChunk(deps.fs, path, chunk);
-    let response: Response;
-    try {
-      response = await deps.fetch(url, { method: "PUT", headers, body: bytes });
-      await response.arrayBuffer();
-    } catch (error) {
-      throw new StorageError(`PUT chunk failed: ${(error as Error).message}`, 0);
-    }
-    if (response.status === 403) {
-      // Expired (about 15 minutes): ask for a fresh URL and let the retry use it.
-      const fresh = await deps.api.uploadUrl({
-        ...(fileId ? { fileId } : {}),
-        chunkHash: chunk.hash,
-        size: chunk.size,
-      });
-      if (fresh.exists || !fresh.uploadUrl) return;
-      url = fresh.uploadUrl;
-      headers = fresh.uploadHeaders ?? {};
-      throw new StorageError("upload URL refused; renewed", 503);
-    }
-    if (!response.ok) throw new StorageError(`PUT chunk answered ${response.status}`, response.status);
-    deps.stats.bytesUploaded += chunk.size;
-    deps.stats.chunksUploaded++;
-  });
+  await withRetry(
+    async () => {
+      // Read per attempt: a chunk of 16 MiB is not kept in memory across backoff waits.
+      const bytes = await readChunk(deps.fs, path, chunk);
+      let response: Response;
+      try {
+        response = await deps.fetch(url, {
+          method: "PUT",
+          headers,
+          body: bytes,
+          ...(deps.signal ? { signal: deps.signal } : {}),
+        });
+        await response.arrayBuffer();
+      } catch (error) {
+        throw new StorageError(`PUT chunk failed: ${(error as Error).message}`, 0);
+      }
+      if (response.status === 403) {
+        // Expired (about 15 minutes): ask for a fresh URL and let the retry use it.
+        const fresh = await deps.api.uploadUrl({
+          ...(fileId ? { fileId } : {}),
+          chunkHash: chunk.hash,
+          size: chunk.size,
+        });
+        if (fresh.exists || !fresh.uploadUrl) return;
+        url = fresh.uploadUrl;
+        headers = fresh.uploadHeaders ?? {};
+        throw new StorageError("upload URL refused; renewed", 503);
+      }
+      if (!response.ok) throw new StorageError(`PUT chunk answered ${response.status}`, response.status);
+      deps.stats.bytesUploaded += chunk.size;
+      deps.stats.chunksUploaded++;
+    },
+    { ...(deps.signal ? { signal: deps.signal } : {}) },
+  );
 }
 
 /** When a commit says chunks are missing, forget that they were uploaded so they are sent again. */
