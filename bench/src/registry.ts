@@ -17,4 +17,5 @@ export const benches: { id: string; title: string; load(): Promise<BenchModule> 
   },
   { id: "sync-latency", title: "3. Sync latency", load: () => import("./benches/sync-latency.ts") },
   { id: "first-sync", title: "5. First sync of a big file", load: () => import("./benches/first-sync.ts") },
+  { id: "notifier", title: "7. Notifier", load: () => import("./benches/notifier.ts") },
 ];
