@@ -115,6 +115,17 @@ describe("planSync", () => {
     expect(summary(folder)).toEqual(["push id:src move->lib"]);
   });
 
+  it("moves a folder into a folder that is new here: the new folder first, the move next round", () => {
+    const plan = planSync(
+      world({
+        synced: { d: null, "d/c.txt": "c" },
+        local: { f: null, "f/x": { content: null, inode: 100 }, "f/x/c.txt": { content: "c", inode: 101 } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["createFolder f in null"]);
+    expect(plan.deferred.map((d) => d.path)).toEqual(["f/x"]);
+  });
+
   it("recognises a delete and a create of the same bytes as a move", () => {
     const plan = planSync(
       world({ synced: { "a.txt": "hello" }, local: { "b.txt": { content: "hello", inode: 999 } } }),

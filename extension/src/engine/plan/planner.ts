@@ -37,6 +37,8 @@ export function planSync(input: PlanInput): Plan {
   const actions: Action[] = [];
   const deferred: Deferred[] = [];
   const handledLocal = new Set<string>();
+  /** Local folders created on the server this round: children may name them as parents. */
+  const creating = new Set<string>();
   const localChildren = new Map<string, LocalItem[]>();
   for (const item of localView.byPath.values()) {
     const folder = parentPath(item.entry.path);
@@ -189,7 +191,6 @@ export function planSync(input: PlanInput): Plan {
   for (const request of pullRequests) planPull(request);
 
   // Local items new here, parents before children.
-  const creating = new Set<string>();
   const fresh = [...localView.byPath.values()]
     .filter((item) => item.fileId === null && !handledLocal.has(item.entry.path))
     .sort((a, b) => a.entry.path.split("/").length - b.entry.path.split("/").length);
