@@ -43,4 +43,27 @@ describe("two devices", () => {
     await world.settle();
     expect((await b.tree())["big.bin"]).toBeDefined();
   });
+
+  it("lists versions, reads an old one, restores it, and brings a deleted file back", async () => {
+    const [a, b] = world.devices as [NonNullable<Devices["devices"][0]>, NonNullable<Devices["devices"][0]>];
+    await a.write("history.txt", "first");
+    await world.settle();
+    await b.write("history.txt", "second");
+    await world.settle();
+    const versions = await a.engine.history.versions("history.txt");
+    expect(versions.map((v) => v.version)).toEqual([2, 1]);
+    expect(versions[0]?.deviceName).toBe("device-b");
+    expect(new TextDecoder().decode(await a.engine.history.readVersion("history.txt", 1))).toBe("first");
+    await a.engine.history.restore("history.txt", 1);
+    await world.settle();
+    expect(await b.read("history.txt")).toBe("first");
+
+    await b.remove("history.txt");
+    await world.settle();
+    const deleted = a.engine.history.deleted().find((file) => file.path === "history.txt");
+    expect(deleted).toBeDefined();
+    await a.engine.history.restoreDeleted(deleted?.fileId as string);
+    await world.settle();
+    expect(await b.read("history.txt")).toBe("first");
+  });
 });
