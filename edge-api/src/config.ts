@@ -28,6 +28,13 @@ export interface EdgeConfig {
   idempotencyKeySeconds: number;
   /** How often retention, garbage collection and housekeeping run (0: never, e.g. in tests). */
   maintenanceIntervalSeconds: number;
+  cache: {
+    /** How long a cached "this user owns this chunk" lives (GC also removes it explicitly). */
+    ownershipTtlSeconds: number;
+    fileMetadataTtlSeconds: number;
+    /** A cache operation not done by then counts as failed: the answer comes from PostgreSQL. */
+    timeoutMs: number;
+  };
 }
 
 const GiB = 1024 ** 3;
@@ -44,10 +51,12 @@ export const defaultConfig: EdgeConfig = {
   chunkGraceSeconds: 24 * 3600,
   idempotencyKeySeconds: 24 * 3600,
   maintenanceIntervalSeconds: 3600,
+  cache: { ownershipTtlSeconds: 3600, fileMetadataTtlSeconds: 600, timeoutMs: 100 },
 };
 
-export type EdgeConfigOverrides = Partial<Omit<EdgeConfig, "rateLimits">> & {
+export type EdgeConfigOverrides = Partial<Omit<EdgeConfig, "rateLimits" | "cache">> & {
   rateLimits?: Partial<EdgeConfig["rateLimits"]>;
+  cache?: Partial<EdgeConfig["cache"]>;
 };
 
 export function resolveConfig(overrides: EdgeConfigOverrides = {}): EdgeConfig {
@@ -55,5 +64,6 @@ export function resolveConfig(overrides: EdgeConfigOverrides = {}): EdgeConfig {
     ...defaultConfig,
     ...overrides,
     rateLimits: { ...defaultConfig.rateLimits, ...overrides.rateLimits },
+    cache: { ...defaultConfig.cache, ...overrides.cache },
   };
 }

@@ -3,6 +3,7 @@
 // (excluded from the Node type check: it uses the Deno namespace.)
 import { getConnInfo } from "hono/deno";
 import postgres from "postgres";
+import { buildCache } from "./cache/build-cache.ts";
 import { type EdgeConfigOverrides, resolveConfig } from "./config.ts";
 import { migrate } from "./db/migrate.ts";
 import { createApp } from "./http/app.ts";
@@ -29,9 +30,17 @@ const storage = createS3Storage({
 });
 await storage.ensureBucket();
 
+// The Redis client stays out of the Deno entry: an in-process cache (one instance), or none. A
+// per-instance cache is unsafe to share a database with other instances (their invalidations would
+// not reach it), so with REDIS_URL set (a scaled deployment) this instance runs without a cache.
+const cacheOff = Deno.env.get("EDGE_CACHE") === "off" || Boolean(Deno.env.get("REDIS_URL"));
+if (Deno.env.get("REDIS_URL")) {
+  stdoutLog({ level: "warn", msg: "REDIS_URL is not used on Deno: running without a cache" });
+}
 const deps: AppDeps = {
   sql: postgres(databaseUrl, { max: 10, onnotice: () => {} }),
   storage,
+  cache: buildCache({ kind: cacheOff ? "off" : "memory" }, config.cache, stdoutLog),
   clock: () => new Date(),
   config,
   log: stdoutLog,

@@ -3,6 +3,8 @@ import { pathToFileURL } from "node:url";
 import { serve } from "@hono/node-server";
 import { getConnInfo } from "@hono/node-server/conninfo";
 import postgres from "postgres";
+import { buildCache } from "./cache/build-cache.ts";
+import { createRedisStore, type RedisStore } from "./cache/redis-store.ts";
 import { type EdgeConfigOverrides, resolveConfig } from "./config.ts";
 import { migrate } from "./db/migrate.ts";
 import { createApp } from "./http/app.ts";
@@ -22,6 +24,11 @@ export interface EdgeApiOptions {
   port?: number;
   config?: EdgeConfigOverrides;
   log?: LogSink;
+  /**
+   * The cache of chunk ownership and file metadata: in this process (default; one instance), Redis
+   * (shared by every instance: what several instances need), or none.
+   */
+  cache?: { kind: "memory" } | { kind: "redis"; url: string } | { kind: "off" };
 }
 
 export interface RunningEdgeApi {
@@ -36,12 +43,28 @@ export async function startEdgeApi(options: EdgeApiOptions): Promise<RunningEdge
   const storage = createS3Storage(options.s3);
   await storage.ensureBucket();
   const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
+  const config = resolveConfig(options.config);
+  const log = options.log ?? stdoutLog;
+  const choice = options.cache ?? { kind: "memory" };
+  let redis: RedisStore | undefined;
+  if (choice.kind === "redis") {
+    redis = createRedisStore({ url: choice.url, commandTimeoutMs: config.cache.timeoutMs, log });
+    // Serving does not wait for Redis: without it, answers come from PostgreSQL until it is back.
+    if (!(await redis.ready(3_000)))
+      log({ level: "warn", msg: "redis not reachable at start; serving without it" });
+  }
+  const cache = buildCache(
+    redis ? { kind: "store", store: redis } : { kind: choice.kind === "off" ? "off" : "memory" },
+    config.cache,
+    log,
+  );
   const deps: AppDeps = {
     sql,
     storage,
+    cache,
     clock: () => new Date(),
-    config: resolveConfig(options.config),
-    log: options.log ?? stdoutLog,
+    config,
+    log,
     clientAddress: (c) => getConnInfo(c).remote.address,
   };
   const app = createApp(deps);
@@ -68,6 +91,7 @@ export async function startEdgeApi(options: EdgeApiOptions): Promise<RunningEdge
         if ("closeAllConnections" in server) server.closeAllConnections();
       });
       await sql.end({ timeout: 5 });
+      await cache.close();
     },
   };
 }
@@ -91,12 +115,18 @@ function settingsFromEnvironment(): EdgeApiOptions {
     host: env.HOST ?? "127.0.0.1",
     port: Number(env.PORT ?? 8787),
     config: JSON.parse(env.EDGE_CONFIG_JSON ?? "{}") as EdgeConfigOverrides,
+    cache:
+      env.EDGE_CACHE === "off"
+        ? { kind: "off" }
+        : env.REDIS_URL && env.EDGE_CACHE !== "memory"
+          ? { kind: "redis", url: env.REDIS_URL }
+          : { kind: "memory" },
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const running = await startEdgeApi(settingsFromEnvironment());
-  stdoutLog({ level: "info", msg: "edge API listening", url: running.url });
+  stdoutLog({ level: "info", msg: "edge API listening", url: running.url, pid: process.pid });
   const stop = () => void running.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

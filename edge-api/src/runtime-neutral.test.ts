@@ -30,3 +30,37 @@ describe("the request path", () => {
     expect(offenders).toEqual([]);
   });
 });
+
+/** Relative `.ts` modules reachable from `entry` by static imports, and the bare packages they import. */
+async function importGraph(entry: string) {
+  const seen = new Set<string>();
+  const packages = new Set<string>();
+  const visit = async (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = await readFile(file, "utf8");
+    for (const match of text.matchAll(/^(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/gm)) {
+      const specifier = match[1] ?? "";
+      if (specifier.startsWith(".")) await visit(join(file, "..", specifier));
+      else packages.add(specifier);
+    }
+  };
+  await visit(join(srcDir, entry));
+  return { modules: [...seen].map((file) => relative(srcDir, file)), packages };
+}
+
+describe("the Redis client", () => {
+  it("is loaded by the Node entry only: nothing the app or the Deno entry imports reaches it", async () => {
+    for (const entry of ["http/app.ts", "deno.ts"]) {
+      const graph = await importGraph(entry);
+      expect(graph.modules, entry).not.toContain("cache/redis-store.ts");
+      expect(
+        [...graph.packages].filter((name) => /redis/.test(name)),
+        entry,
+      ).toEqual([]);
+    }
+    const node = await importGraph("node.ts");
+    expect(node.modules).toContain("cache/redis-store.ts");
+    expect(node.packages).toContain("ioredis");
+  });
+});

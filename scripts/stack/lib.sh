@@ -67,6 +67,21 @@ stop_pidfile() {
   rm -f "$pidfile"
 }
 
+# Installs Debian packages (as root, or through sudo), refreshing the package lists first if needed.
+apt_install() {
+  command -v apt-get >/dev/null || die "$* not installed and there is no apt-get to install it"
+  local sudo=()
+  [[ "$(id -u)" == 0 ]] || sudo=(sudo)
+  log "installing Debian's $*"
+  # Serialized: provisioning runs the services' scripts in parallel, and dpkg takes one at a time.
+  (
+    flock 9
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 ||
+      { "${sudo[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq \
+        --no-install-recommends "$@" >/dev/null; }
+  ) 9>"${TMPDIR:-/tmp}/wsync-apt.lock"
+}
+
 # Dispatches `provision | start [DIR] | stop DIR` to the script's functions of those names.
 stack_main() {
   local command="${1:-}"

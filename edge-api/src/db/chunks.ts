@@ -172,18 +172,26 @@ export async function chunksReadableBy(
  * and drops their ownership, in one transaction holding their row locks. Returns the claimed hashes;
  * the caller deletes the objects, then calls `forgetDeletedChunks`.
  */
-export async function claimCollectableChunks(sql: Sql, now: Date, limit: number): Promise<ChunkHash[]> {
+export interface ClaimedChunks {
+  hashes: ChunkHash[];
+  /** The ownership the claim dropped, for the cache to forget too. */
+  released: { ownerId: string; hash: string }[];
+}
+
+export async function claimCollectableChunks(sql: Sql, now: Date, limit: number): Promise<ClaimedChunks> {
   return (await sql.begin(async (tx) => {
     const rows = await tx<{ hash: ChunkHash }[]>`
       SELECT hash FROM chunks
       WHERE reference_count = 0 AND collectable_after < ${now} AND deleting_since IS NULL
       ORDER BY hash LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
     const hashes = rows.map((row) => row.hash);
-    if (hashes.length === 0) return [];
+    if (hashes.length === 0) return { hashes: [], released: [] };
     await tx`UPDATE chunks SET deleting_since = ${now} WHERE hash = ANY(${hashes}::text[])`;
-    await tx`DELETE FROM chunk_owners WHERE hash = ANY(${hashes}::text[])`;
-    return hashes;
-  })) as ChunkHash[];
+    const released = await tx<{ owner_id: string; hash: string }[]>`
+      /* fleet-wide: garbage collection drops every owner's claim on a collected chunk */
+      DELETE FROM chunk_owners WHERE hash = ANY(${hashes}::text[]) RETURNING owner_id, hash`;
+    return { hashes, released: released.map((row) => ({ ownerId: row.owner_id, hash: row.hash })) };
+  })) as ClaimedChunks;
 }
 
 /** Drops the rows of chunks whose objects are deleted; a later upload of the same bytes starts afresh. */

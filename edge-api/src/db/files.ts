@@ -190,3 +190,10 @@ export async function expectOwnFile(sql: Sql, ownerId: string, fileId: string): 
   const rows = await sql`SELECT 1 FROM files WHERE owner_id = ${ownerId} AND id = ${fileId}`;
   if (rows.length === 0) throw new ApiError("not_found", "no such file");
 }
+
+/** The file's current version, or null when this user has no such file. */
+export async function currentVersionOf(sql: Sql, ownerId: string, fileId: string): Promise<number | null> {
+  const [row] = await sql<{ current_version: number }[]>`
+    SELECT current_version FROM files WHERE owner_id = ${ownerId} AND id = ${fileId}`;
+  return row?.current_version ?? null;
+}

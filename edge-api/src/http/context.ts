@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Sql } from "postgres";
+import type { MetadataCache } from "../cache/metadata-cache.ts";
 import type { EdgeConfig } from "../config.ts";
 import type { AuthenticatedDevice } from "../device-auth.ts";
 import type { ChunkStorage } from "../storage/chunk-storage.ts";
@@ -11,6 +12,8 @@ export type LogSink = (line: Record<string, unknown>) => void;
 export interface AppDeps {
   sql: Sql;
   storage: ChunkStorage;
+  /** Chunk ownership and file metadata; never the authority (see cache/metadata-cache.ts). */
+  cache: MetadataCache;
   clock: () => Date;
   config: EdgeConfig;
   log: LogSink;

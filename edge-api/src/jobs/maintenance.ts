@@ -1,10 +1,11 @@
+import type { ChunkHash } from "@wsync/shared-protocol";
 import { claimCollectableChunks, forgetDeletedChunks, unfinishedDeletions } from "../db/chunks.ts";
 import { deleteExpiredIdempotencyKeys } from "../db/idempotency-keys.ts";
 import { deleteExpiredRateLimitWindows } from "../db/rate-limits.ts";
 import { deleteStaleUploadTags, pruneVersionsBefore } from "../db/retention.ts";
 import type { AppDeps } from "../http/context.ts";
 
-type Deps = Pick<AppDeps, "sql" | "storage" | "config" | "log">;
+type Deps = Pick<AppDeps, "sql" | "storage" | "config" | "log" | "cache">;
 
 const BATCH = 500;
 /** A claim older than this whose deletion did not finish is taken up again. */
@@ -32,7 +33,7 @@ export async function pruneExpiredVersions(deps: Deps, now: Date): Promise<numbe
  */
 export async function collectGarbage(deps: Deps, now: Date): Promise<number> {
   let total = 0;
-  const deleteAll = async (hashes: Awaited<ReturnType<typeof claimCollectableChunks>>) => {
+  const deleteAll = async (hashes: readonly ChunkHash[]) => {
     for (const hash of hashes) await deps.storage.deleteChunk(hash);
     await forgetDeletedChunks(deps.sql, hashes);
     total += hashes.length;
@@ -40,9 +41,17 @@ export async function collectGarbage(deps: Deps, now: Date): Promise<number> {
   await deleteAll(await unfinishedDeletions(deps.sql, new Date(now.getTime() - STALLED_CLAIM_MS), BATCH));
   for (;;) {
     const claimed = await claimCollectableChunks(deps.sql, now, BATCH);
-    await deleteAll(claimed);
-    if (claimed.length < BATCH) return total;
+    await forgetReleased(deps, claimed.released);
+    await deleteAll(claimed.hashes);
+    if (claimed.hashes.length < BATCH) return total;
   }
+}
+
+/** Drops the cached ownership of collected chunks (PostgreSQL already dropped it). */
+async function forgetReleased(deps: Deps, released: readonly { ownerId: string; hash: string }[]) {
+  const byOwner = new Map<string, string[]>();
+  for (const { ownerId, hash } of released) byOwner.set(ownerId, [...(byOwner.get(ownerId) ?? []), hash]);
+  await Promise.all([...byOwner].map(([ownerId, hashes]) => deps.cache.forgetOwnedChunks(ownerId, hashes)));
 }
 
 /** Everything periodic, in order: retention, then collection, then housekeeping. */

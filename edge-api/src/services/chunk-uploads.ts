@@ -25,7 +25,9 @@ import type { AppDeps } from "../http/context.ts";
  * upload URL: the object merely being in the store proves only that someone uploaded it.
  */
 
-type Deps = Pick<AppDeps, "sql" | "storage" | "clock"> & { config: Pick<EdgeConfig, "chunkGraceSeconds"> };
+type Deps = Pick<AppDeps, "sql" | "storage" | "clock" | "cache"> & {
+  config: Pick<EdgeConfig, "chunkGraceSeconds">;
+};
 
 const VERIFY_PARALLELISM = 16;
 
@@ -37,14 +39,27 @@ function graceUntil(deps: Deps): Date {
   return new Date(deps.clock().getTime() + deps.config.chunkGraceSeconds * 1000);
 }
 
+/**
+ * Of `hashes`, those this user owns: from the cache where it knows, from PostgreSQL for the rest
+ * (and those found there are cached). A stale cached entry is caught by the commit, which checks
+ * PostgreSQL only.
+ */
+async function ownedChunks(deps: Deps, ownerId: string, hashes: readonly ChunkHash[]): Promise<Set<string>> {
+  const cached = await deps.cache.ownedChunks(ownerId, hashes);
+  const unknown = [...new Set(hashes.filter((hash) => !cached.has(hash)))];
+  const stored = await ownedLiveChunks(deps.sql, ownerId, unknown);
+  if (stored.size > 0) await deps.cache.rememberOwnedChunks(ownerId, [...stored]);
+  return new Set([...cached, ...stored]);
+}
+
 /** Upload URLs for `chunks`, in request order; chunks this user already owns need no upload. */
 export async function planUploads(
   deps: Deps,
   ownerId: string,
   chunks: readonly { chunkHash: ChunkHash; size: number }[],
 ): Promise<UploadUrlBatchResponse["results"]> {
-  const owned = await ownedLiveChunks(
-    deps.sql,
+  const owned = await ownedChunks(
+    deps,
     ownerId,
     chunks.map((c) => c.chunkHash),
   );
@@ -115,6 +130,8 @@ export async function verifyChunksForCommit(
   };
   await Promise.all(Array.from({ length: Math.min(VERIFY_PARALLELISM, queue.length) }, worker));
   if (missing.length > 0) {
+    // A cached "owned" may be why the client skipped these uploads: drop it, so the retry uploads.
+    await deps.cache.forgetOwnedChunks(ownerId, missing);
     const order = new Map<string, number>(distinct.map((hash, i) => [hash, i]));
     throw chunksMissing(missing.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)));
   }

@@ -1,6 +1,9 @@
 import { ApiClient } from "@wsync/shared-protocol";
 import { createTestBucket, createTestDatabase } from "@wsync/test-fixtures";
 import postgres, { type Sql } from "postgres";
+import type { CacheStore } from "../cache/cache-store.ts";
+import { createMemoryStore } from "../cache/memory-store.ts";
+import { createMetadataCache, noCache } from "../cache/metadata-cache.ts";
 import { type EdgeConfigOverrides, resolveConfig } from "../config.ts";
 import { migrate } from "../db/migrate.ts";
 import { createApp } from "../http/app.ts";
@@ -27,6 +30,8 @@ export interface HarnessOptions {
   storage: ChunkStorage | "s3";
   config?: EdgeConfigOverrides;
   clock?: () => Date;
+  /** The cache's store: an in-process one of its own by default; "off" for none. */
+  cacheStore?: CacheStore | "off";
 }
 
 let accounts = 0;
@@ -44,16 +49,20 @@ export async function createHarness(options: HarnessOptions): Promise<Harness> {
   await migrate(database.url);
   const sql = postgres(database.url, { max: 8, onnotice: () => {} });
   const logs: Record<string, unknown>[] = [];
+  const log = (line: Record<string, unknown>) => void logs.push(line);
+  const config = resolveConfig({
+    // Tests sign up many accounts from one address; the rate-limit test sets its own limits.
+    rateLimits: { registerPerAddress: { limit: 10_000, windowSeconds: 60 } },
+    ...options.config,
+  });
+  const cacheStore = options.cacheStore ?? createMemoryStore();
   const deps: AppDeps = {
     sql,
     storage,
+    cache: cacheStore === "off" ? noCache : createMetadataCache(cacheStore, { log, ...config.cache }),
     clock: options.clock ?? (() => new Date()),
-    config: resolveConfig({
-      // Tests sign up many accounts from one address; the rate-limit test sets its own limits.
-      rateLimits: { registerPerAddress: { limit: 10_000, windowSeconds: 60 } },
-      ...options.config,
-    }),
-    log: (line) => logs.push(line),
+    config,
+    log,
     clientAddress: () => "127.0.0.1",
   };
   const app = createApp(deps);

@@ -84,6 +84,9 @@ export function accountRoutes(deps: AppDeps) {
     .delete("/devices/:deviceId", async (c) => {
       const deviceId = existingId(c.req.param("deviceId"), "device");
       await revokeDevice(sql, c.get("auth").userId, deviceId, deps.clock());
+      // Nothing cached is per device (authentication always reads PostgreSQL, which is what makes a
+      // revocation hold on every instance at once); the user's entries go all the same.
+      await deps.cache.forgetOwner(c.get("auth").userId);
       return c.body(null, 204);
     })
     .get("/me", async (c) => c.json(await readAccount(sql, c.get("auth").userId)));

@@ -6,9 +6,11 @@ import {
   RestoreRequest,
 } from "@wsync/shared-protocol";
 import { Hono } from "hono";
+import type { ChangeOutcome } from "../../db/change-transaction.ts";
 import { deleteFile, moveFile, restoreVersion } from "../../db/file-tree.ts";
-import { commitVersion, createFile, listFileVersions, readFileMetadata } from "../../db/files.ts";
+import { commitVersion, createFile, listFileVersions } from "../../db/files.ts";
 import { verifyChunksForCommit } from "../../services/chunk-uploads.ts";
+import { fileMetadata } from "../../services/file-metadata.ts";
 import type { AppContext, AppDeps, AppEnv } from "../context.ts";
 import { changeResponse, idempotent, writerOf } from "../idempotency.ts";
 import { existingId } from "../ids.ts";
@@ -20,6 +22,17 @@ export function fileRoutes(deps: AppDeps) {
   const writer = (c: AppContext, status: 200 | 201 = 200) => writerOf(c, deps.clock(), status);
   const fileIdOf = (c: AppContext) => existingId(c.req.param("fileId"), "file");
   const once = idempotent(deps);
+  /**
+   * After a change commits: the user's cached file metadata goes (entries are version-checked
+   * anyway; this keeps the cache small and fresh), and the chunks a new version names are this
+   * user's now, so the next upload-url for them answers `exists` from the cache.
+   */
+  const changed = async (c: AppContext, outcome: ChangeOutcome, chunks: readonly string[] = []) => {
+    const { userId } = c.get("auth");
+    await deps.cache.forgetFiles(userId);
+    if (chunks.length > 0) await deps.cache.rememberOwnedChunks(userId, [...new Set(chunks)]);
+    return outcome;
+  };
 
   return new Hono<AppEnv>()
     .post("/files", once, async (c) => {
@@ -34,11 +47,9 @@ export function fileRoutes(deps: AppDeps) {
         chunks,
         verifiedSizes,
       });
-      return changeResponse(c, outcome, 201);
+      return changeResponse(c, await changed(c, outcome, chunks), 201);
     })
-    .get("/files/:fileId", async (c) =>
-      c.json(await readFileMetadata(sql, c.get("auth").userId, fileIdOf(c))),
-    )
+    .get("/files/:fileId", async (c) => c.json(await fileMetadata(deps, c.get("auth").userId, fileIdOf(c))))
     .post("/files/:fileId/commit", once, async (c) => {
       const fileId = fileIdOf(c);
       const body = await readJson(c, CommitRequest);
@@ -49,7 +60,7 @@ export function fileRoutes(deps: AppDeps) {
         chunks: body.chunks,
         verifiedSizes,
       });
-      return changeResponse(c, outcome, 200);
+      return changeResponse(c, await changed(c, outcome, body.chunks), 200);
     })
     .patch("/files/:fileId", once, async (c) => {
       const fileId = fileIdOf(c);
@@ -64,12 +75,12 @@ export function fileRoutes(deps: AppDeps) {
         name: body.name,
         parentId,
       });
-      return changeResponse(c, outcome, 200);
+      return changeResponse(c, await changed(c, outcome), 200);
     })
     .delete("/files/:fileId", once, async (c) => {
       const fileId = fileIdOf(c);
       const { version } = validate(DeleteQuery, readQuery(c), "query");
-      return changeResponse(c, await deleteFile(sql, writer(c), fileId, version), 200);
+      return changeResponse(c, await changed(c, await deleteFile(sql, writer(c), fileId, version)), 200);
     })
     .get("/files/:fileId/versions", async (c) =>
       c.json({ versions: await listFileVersions(sql, c.get("auth").userId, fileIdOf(c)) }),
@@ -77,6 +88,7 @@ export function fileRoutes(deps: AppDeps) {
     .post("/files/:fileId/restore", once, async (c) => {
       const fileId = fileIdOf(c);
       const body = await readJson(c, RestoreRequest);
-      return changeResponse(c, await restoreVersion(sql, writer(c), { fileId, ...body }), 200);
+      const outcome = await restoreVersion(sql, writer(c), { fileId, ...body });
+      return changeResponse(c, await changed(c, outcome), 200);
     });
 }
