@@ -85,13 +85,12 @@ async function readOnce(
     let lastEnd = 0;
     try {
       for (;;) {
-        // A fresh buffer per block: the hasher may transfer it to a worker thread.
         // At the expected end, a one-byte probe tells whether the file grew meanwhile.
         const remaining = before.size - position;
-        const block = new Uint8Array(remaining > 0 ? Math.min(blockSize, remaining) : 1);
+        const block = remaining > 0 ? stream.acquire(Math.min(blockSize, remaining)) : new Uint8Array(1);
         const read = await handle.read(block, position);
         if (read === 0) break;
-        const data = read === block.length ? block : block.slice(0, read);
+        const data = read === block.length ? block : block.subarray(0, read);
         const cuts: number[] = [];
         finder.push(data, cuts);
         for (const cut of cuts) ends.push(position + cut);

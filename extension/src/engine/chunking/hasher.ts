@@ -7,6 +7,11 @@ import { Worker } from "node:worker_threads";
  * another thread), each with the chunk ends that fall inside it; the digests come back in order.
  */
 export interface HashStream {
+  /**
+   * A buffer of `size` bytes to read the next block into: recycled when possible, since allocating
+   * (and first touching) megabytes per block costs as much as hashing them.
+   */
+  acquire(size: number): Uint8Array;
   /** Resolves once the hasher is ready for more: in-flight memory stays bounded. */
   write(block: Uint8Array, cuts: readonly number[]): Promise<void>;
   finish(): Promise<Uint8Array[]>;
@@ -23,7 +28,13 @@ export class InlineHasher implements ChunkHasher {
   begin(): HashStream {
     let hash: Hash = createHash("sha256");
     const digests: Uint8Array[] = [];
+    // Hashing is done before `write` resolves, so one buffer serves every block.
+    let buffer = new ArrayBuffer(0);
     return {
+      acquire: (size) => {
+        if (buffer.byteLength < size) buffer = new ArrayBuffer(size);
+        return new Uint8Array(buffer, 0, size);
+      },
       write: async (block, cuts) => {
         let start = 0;
         for (const cut of cuts) {
@@ -61,7 +72,8 @@ parentPort.on("message", (message) => {
   }
   if (start < block.length) hash.update(block.subarray(start));
   jobs.set(message.job, hash);
-  parentPort.postMessage({ job: message.job, seq: message.seq, digests });
+  // The buffer goes back to be read into again.
+  parentPort.postMessage({ job: message.job, seq: message.seq, digests, buffer: message.buffer }, [message.buffer]);
 });
 `;
 
@@ -81,6 +93,7 @@ interface WorkerSlot {
 export class WorkerHasher implements ChunkHasher {
   private readonly slots: WorkerSlot[];
   private readonly handlers = new Map<number, (digests: Uint8Array[], seq: number) => void>();
+  private readonly pool: ArrayBuffer[] = [];
   private nextJob = 1;
 
   constructor(
@@ -90,9 +103,13 @@ export class WorkerHasher implements ChunkHasher {
     this.slots = Array.from({ length: threads }, () => {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
       worker.unref();
-      worker.on("message", (message: { job: number; seq: number; digests: Uint8Array[] }) => {
-        this.handlers.get(message.job)?.(message.digests, message.seq);
-      });
+      worker.on(
+        "message",
+        (message: { job: number; seq: number; digests: Uint8Array[]; buffer: ArrayBuffer }) => {
+          if (this.pool.length < 16) this.pool.push(message.buffer);
+          this.handlers.get(message.job)?.(message.digests, message.seq);
+        },
+      );
       return { worker, load: 0 };
     });
   }
@@ -129,11 +146,17 @@ export class WorkerHasher implements ChunkHasher {
       slot.load--;
     };
     return {
+      acquire: (size) => {
+        const index = this.pool.findIndex((buffer) => buffer.byteLength >= size);
+        const buffer = index >= 0 ? (this.pool.splice(index, 1)[0] as ArrayBuffer) : new ArrayBuffer(size);
+        return new Uint8Array(buffer, 0, size);
+      },
       write: async (block, cuts) => {
         if (failed) throw failed;
-        // Copy into a buffer the worker may own unless the block already owns its whole buffer.
-        const owned = block.byteOffset === 0 && block.byteLength === block.buffer.byteLength;
-        const data = owned ? block : block.slice();
+        // The whole buffer moves to the worker (no copy) unless the block is a view into a larger one
+        // that did not come from `acquire`.
+        const movable = block.byteOffset === 0 && block.buffer instanceof ArrayBuffer;
+        const data = movable ? block : block.slice();
         const buffer = data.buffer as ArrayBuffer;
         slot.worker.postMessage(
           { type: "data", job, seq: sent++, buffer, byteOffset: 0, length: data.length, cuts: [...cuts] },
