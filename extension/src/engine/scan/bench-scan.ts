@@ -26,7 +26,12 @@ for (let folder = 0; folder < count / perFolder; folder++) {
 let reads = 0;
 const disk = new NodeFileSystem(root);
 const counting: FileSystem = Object.create(disk, {
-  openRead: { value: (path: string) => (reads++, disk.openRead(path)) },
+  openRead: {
+    value: (path: string) => {
+      reads++;
+      return disk.openRead(path);
+    },
+  },
 });
 const measure = async (label: string, run: () => Promise<unknown>) => {
   reads = 0;
