@@ -3,70 +3,26 @@ import { ApiClient, type FetchLike, isApiError, NetworkError, ProtocolError } fr
 import pLimit from "p-limit";
 import type { ApplyContext } from "./apply/context.ts";
 import { executePlan } from "./apply/executor.ts";
-import { type ChunkingOptions, DEFAULT_CHUNKING } from "./chunking/chunker.ts";
+import { DEFAULT_CHUNKING } from "./chunking/chunker.ts";
 import { type ChunkHasher, InlineHasher, WorkerHasher } from "./chunking/hasher.ts";
-import { locatorOf, lockStateDir, seedEntries } from "./engine-support.ts";
+import type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
+import { locatorOf, lockStateDir, seedEntries, syncedPaths } from "./engine-support.ts";
 import { type ConflictEvent, Emitter, type EngineState, type EngineStatus } from "./events.ts";
 import { NodeFileSystem } from "./fs/node-fs.ts";
-import { baseName, type FileSystem, type WatchHandle } from "./fs/types.ts";
-import { createHistory, type History } from "./history.ts";
+import { baseName, type WatchHandle } from "./fs/types.ts";
+import { createHistory } from "./history.ts";
 import { planSync } from "./plan/planner.ts";
 import { buildRemoteView } from "./plan/remote-view.ts";
 import { pullChanges } from "./remote/changes.ts";
 import { NotifierClient } from "./remote/notifier-client.ts";
 import { IgnoreRules, TEMP_PREFIX } from "./scan/ignore-rules.ts";
 import { Scanner } from "./scan/scanner.ts";
-import { StateStore } from "./state/state-store.ts";
+import { StateBatch, StateStore } from "./state/state-store.ts";
 import { TransferStats } from "./transfer/stats.ts";
 
-export interface SyncEngineOptions {
-  /** The workspace folder to keep in sync (absolute path). */
-  folder: string;
-  /** Where the engine keeps its state: outside the synced folder (e.g. the extension's storage). */
-  stateDir: string;
-  /** The edge API, e.g. `http://127.0.0.1:8787`. */
-  apiUrl: string;
-  /** The notifier's HTTP base, e.g. `http://127.0.0.1:8788`; without it, no push notifications. */
-  notifierUrl?: string;
-  token: string;
-  deviceId: string;
-  /** Shown in conflicted copies' names. */
-  deviceName: string;
-  chunking?: ChunkingOptions;
-  /** Chunks in flight, and items handled at once. Default 4. */
-  concurrency?: number;
-  /** More patterns not to sync, in .gitignore syntax. */
-  ignorePatterns?: string[];
-  /** React to file-system events (default true). Without it, only `syncNow` and notifications sync. */
-  watch?: boolean;
-  /** Listen to the notifier (default true when `notifierUrl` is set). */
-  notifications?: boolean;
-  /** Threads hashing chunks; 0 hashes on the main thread. Default: cores - 1. */
-  hashThreads?: number;
-  /** Quiet time after the last file event before syncing. Default 150 ms. */
-  debounceMs?: number;
-  /** For tests and embedders: the file system and the HTTP client. */
-  fileSystem?: FileSystem;
-  fetch?: FetchLike;
-  now?: () => Date;
-}
-
-export interface SyncEngine {
-  readonly folder: string;
-  /** Opens the state, scans, catches up and keeps syncing (watcher and notifier) until `stop`. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** A full rescan and catch-up; resolves when this device agrees with the server (or cannot progress). */
-  syncNow(): Promise<void>;
-  pause(): void;
-  resume(): void;
-  status(): EngineStatus;
-  on: Emitter["on"];
-  /** Version history and restore. */
-  readonly history: History;
-}
-
 const MAX_ROUNDS = 50;
+
+export type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
 
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const emitter = new Emitter();
@@ -217,6 +173,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         if (!progressed) scheduleRetry();
       }
       if (progressed) retryDelay = 1000;
+      await dropOrphans(st);
       lastError = null;
       lastSyncAt = now().toISOString();
       if (applied.size > 0) emitter.emit("synced", { paths: [...applied] });
@@ -361,6 +318,17 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     }),
   };
   return engine;
+}
+
+/**
+ * Synced items whose folder is no longer synced (a round that failed half way) stand for nothing the
+ * planner can see; dropping them keeps the state from growing stale. Their files, if any, are new again.
+ */
+async function dropOrphans(store: StateStore): Promise<void> {
+  const resolved = syncedPaths(store.synced);
+  const batch = new StateBatch();
+  for (const fileId of store.synced.keys()) if (!resolved.has(fileId)) batch.deleteSynced(fileId);
+  await store.commit(batch);
 }
 
 function describe(error: unknown): { code: string; message: string } {
