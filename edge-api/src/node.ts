@@ -29,6 +29,11 @@ export interface EdgeApiOptions {
    * (shared by every instance: what several instances need), or none.
    */
   cache?: { kind: "memory" } | { kind: "redis"; url: string } | { kind: "off" };
+  /**
+   * Behind a load balancer that appends the client's address to X-Forwarded-For (nginx's
+   * $proxy_add_x_forwarded_for): rate limits then count the client, not the balancer.
+   */
+  trustProxy?: boolean;
 }
 
 export interface RunningEdgeApi {
@@ -65,7 +70,9 @@ export async function startEdgeApi(options: EdgeApiOptions): Promise<RunningEdge
     clock: () => new Date(),
     config,
     log,
-    clientAddress: (c) => getConnInfo(c).remote.address,
+    clientAddress: (c) =>
+      (options.trustProxy ? forwardedFor(c.req.header("x-forwarded-for")) : undefined) ??
+      getConnInfo(c).remote.address,
   };
   const app = createApp(deps);
   const interval = deps.config.maintenanceIntervalSeconds;
@@ -96,6 +103,12 @@ export async function startEdgeApi(options: EdgeApiOptions): Promise<RunningEdge
   };
 }
 
+/** The address the nearest proxy saw: the last entry (earlier ones are the client's own claims). */
+export function forwardedFor(header: string | undefined): string | undefined {
+  const last = header?.split(",").at(-1)?.trim();
+  return last ? last : undefined;
+}
+
 function settingsFromEnvironment(): EdgeApiOptions {
   const env = process.env;
   const need = (name: string) => {
@@ -115,6 +128,7 @@ function settingsFromEnvironment(): EdgeApiOptions {
     host: env.HOST ?? "127.0.0.1",
     port: Number(env.PORT ?? 8787),
     config: JSON.parse(env.EDGE_CONFIG_JSON ?? "{}") as EdgeConfigOverrides,
+    trustProxy: env.EDGE_TRUST_PROXY === "1",
     cache:
       env.EDGE_CACHE === "off"
         ? { kind: "off" }

@@ -10,8 +10,9 @@ export interface RunningApi {
 }
 
 /**
- * The API suite over real HTTP, for any entry point (Node, Deno): what a client sees of the contract,
- * end to end through PostgreSQL and the object store.
+ * The API suite over real HTTP, for any entry point (Node, Deno) or any running stack (`npm start`,
+ * `npm run start:scaled`: see api.external.test.ts): what a client sees of the contract, end to end
+ * through PostgreSQL and the object store. It signs up about ten accounts.
  */
 export function describeApiSuite(runtime: string, start: () => Promise<RunningApi>) {
   describe(`the edge API over HTTP on ${runtime}`, () => {
@@ -20,7 +21,10 @@ export function describeApiSuite(runtime: string, start: () => Promise<RunningAp
     let accounts = 0;
     const signUp = async () => {
       const session = await anonymous.register({
-        email: `${runtime.toLowerCase()}-${++accounts}-${crypto.randomUUID().slice(0, 8)}@example.com`,
+        email: `${runtime
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, "-")
+          .slice(0, 20)}-${++accounts}-${crypto.randomUUID().slice(0, 8)}@example.com`,
         password: "correct horse battery",
         deviceName: `${runtime} device`,
       });
