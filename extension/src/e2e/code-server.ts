@@ -1,5 +1,5 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -24,6 +24,8 @@ export interface CodeServerOptions {
   vsix: string;
   /** User settings, merged over the ones every test needs. */
   settings?: Record<string, unknown>;
+  /** Where to keep VS Code's logs (the extension's output channel among them) when it stops. */
+  keepLogsIn?: string;
 }
 
 /**
@@ -125,6 +127,10 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     output: () => log,
     stop: async () => {
       await killGroup(child);
+      if (options.keepLogsIn) {
+        await cp(join(userData, "logs"), options.keepLogsIn, { recursive: true }).catch(() => {});
+        await writeFile(join(options.keepLogsIn, "code-server.log"), log).catch(() => {});
+      }
       await rm(home, { recursive: true, force: true, maxRetries: 3 });
     },
   };

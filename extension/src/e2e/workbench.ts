@@ -122,11 +122,55 @@ export class Workbench {
     return texts.join("\n");
   }
 
+  async closeAllEditors(): Promise<void> {
+    await this.runCommand("View: Close All Editors");
+    await this.page.locator(".tabs-container .tab").first().waitFor({ state: "detached" });
+  }
+
+  /** Types at the end of the active editor's text. */
+  async typeAtEnd(text: string): Promise<void> {
+    const editor = this.page.locator(".editor-instance .monaco-editor").first();
+    await editor.locator(".view-lines").click();
+    await this.page.keyboard.press("Control+End");
+    await this.page.keyboard.type(text);
+  }
+
+  async save(): Promise<void> {
+    await this.page.keyboard.press("Control+S");
+    await this.page.locator(".tabs-container .tab.active.dirty").waitFor({ state: "detached" });
+  }
+
+  /** A view's pane in the side bar, by its title ("File History", "Conflicts"). */
+  pane(title: string): Locator {
+    return this.page.locator(".pane").filter({ has: this.page.locator(".pane-header", { hasText: title }) });
+  }
+
+  /** A row of a tree view whose text matches. */
+  treeRow(pane: Locator, text: string | RegExp): Locator {
+    return pane.locator(".monaco-list-row", { hasText: text }).first();
+  }
+
+  /** Runs one of a tree row's inline actions (the icons shown on hover), by its title. */
+  async rowAction(row: Locator, title: string): Promise<void> {
+    await row.hover();
+    await row.locator(`.action-label[aria-label="${title}"]`).click();
+  }
+
+  /** The two sides of the diff editor on screen: [left (original), right (modified)]. */
+  async diffTexts(): Promise<[string, string]> {
+    const diff = this.page.locator(".monaco-diff-editor").first();
+    await diff.waitFor();
+    const left = await this.editorText(diff.locator(".editor.original .monaco-editor").first());
+    const right = await this.editorText(diff.locator(".editor.modified .monaco-editor").first());
+    return [left, right];
+  }
+
   /** Saves a screenshot as an artifact and checks it shows a rendered workbench, not a blank page. */
   async screenshot(step: string): Promise<ScreenshotCheck & { path: string }> {
     await mkdir(artifactsDir, { recursive: true });
     const path = join(artifactsDir, `${this.name}-${step}.png`);
-    const bytes = await this.page.screenshot({ path });
+    // Finished animations: a notification caught sliding in is half transparent.
+    const bytes = await this.page.screenshot({ path, animations: "disabled" });
     return { path, ...checkScreenshot(bytes) };
   }
 

@@ -71,16 +71,28 @@ describe("conflict items and words", () => {
     const item = conflictItem(conflict, now);
     expect(item).toMatchObject({
       label: "plan.md",
-      description: "docs · from desk · 2 days ago",
+      description: "docs · from desk · 2026-03-15",
       contextValue: "wsync.conflict",
       command: { command: "wsync.conflicts.compare" },
       resourcePath: "docs/plan.md",
     });
   });
 
+  it("say today or yesterday for a copy's day, not a made-up hour", () => {
+    const today = { copyPath: "x", originalPath: "a.md", deviceName: "desk", createdAt: "2026-03-17" };
+    expect(conflictItem(today, now).description).toBe("from desk · today");
+    expect(conflictItem({ ...today, createdAt: "2026-03-16" }, now).description).toBe(
+      "from desk · yesterday",
+    );
+    expect(conflictItem({ ...today, createdAt: "2026-03-17T11:00:00Z" }, now).description).toBe(
+      "from desk · 1 hour ago",
+    );
+  });
+
   it("tell what happened and title the diff with both sides", () => {
-    expect(conflictNotice(conflict)).toContain("docs/plan.md was changed on desk");
-    expect(conflictNotice(conflict)).toContain('"plan (conflicted copy desk 2026-03-15).md"');
+    expect(conflictNotice(conflict)).toBe(
+      'docs/plan.md was changed on two devices at once. The edit from desk is kept as "plan (conflicted copy desk 2026-03-15).md".',
+    );
     expect(conflictDiffTitle(conflict)).toBe("plan.md: theirs (original) ↔ mine (conflicted copy)");
   });
 });

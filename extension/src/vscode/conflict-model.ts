@@ -55,10 +55,7 @@ export function conflictItem(conflict: Conflict, now: Date): TreeItemModel {
   const slash = conflict.originalPath.lastIndexOf("/");
   const folder = slash >= 0 ? conflict.originalPath.slice(0, slash) : "";
   const from = conflict.deviceName ? `from ${conflict.deviceName}` : "conflicted copy";
-  const when =
-    conflict.createdAt && !Number.isNaN(Date.parse(conflict.createdAt))
-      ? formatAge(new Date(conflict.createdAt), now)
-      : undefined;
+  const when = conflict.createdAt ? describeWhen(conflict.createdAt, now) : undefined;
   return {
     id: `conflict:${conflict.copyPath}`,
     label: name,
@@ -78,10 +75,21 @@ export function conflictItem(conflict: Conflict, now: Date): TreeItemModel {
   };
 }
 
+/** A copy's name gives only its day (UTC): say "today", "yesterday" or the day, not a made-up hour. */
+function describeWhen(createdAt: string, now: Date): string | undefined {
+  if (Number.isNaN(Date.parse(createdAt))) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(createdAt)) return formatAge(new Date(createdAt), now);
+  const days = Math.round((Date.parse(now.toISOString().slice(0, 10)) - Date.parse(createdAt)) / 86_400_000);
+  if (days === 0) return "today";
+  if (days === 1) return "yesterday";
+  return createdAt;
+}
+
 /** The notification when a conflicted copy appears. */
 export function conflictNotice(conflict: Conflict): string {
-  const who = conflict.deviceName ? ` on ${conflict.deviceName}` : "";
-  return `${conflict.originalPath} was changed${who} while another device changed it too. The other edit is kept as "${conflict.copyPath.split("/").pop()}".`;
+  const copy = conflict.copyPath.split("/").pop();
+  const from = conflict.deviceName ? `The edit from ${conflict.deviceName}` : "The other edit";
+  return `${conflict.originalPath} was changed on two devices at once. ${from} is kept as "${copy}".`;
 }
 
 export function conflictDiffTitle(conflict: Conflict): string {

@@ -67,6 +67,14 @@ describe("presentStatus", () => {
     expect(presentStatus({ ...synced, syncing: true }, now).text).toBe("$(sync~spin) Syncing…");
   });
 
+  it("shows downloads held over unsaved edits until the user decides", () => {
+    expect(presentStatus({ ...synced, held: 2 }, now)).toMatchObject({
+      kind: "waiting",
+      text: "$(warning) 2 files waiting",
+      warning: true,
+    });
+  });
+
   it("shows a failing sync as a warning, after offline", () => {
     expect(presentStatus({ ...synced, failed: true }, now)).toMatchObject({ kind: "failed", warning: true });
     expect(presentStatus({ ...synced, failed: true, online: false }, now).kind).toBe("offline");

@@ -26,7 +26,15 @@ export interface StatusSnapshot {
   lastError?: string | undefined;
 }
 
-export type StatusKind = "signedOut" | "paused" | "offline" | "failed" | "syncing" | "conflicts" | "synced";
+export type StatusKind =
+  | "signedOut"
+  | "paused"
+  | "offline"
+  | "failed"
+  | "waiting"
+  | "syncing"
+  | "conflicts"
+  | "synced";
 
 export interface StatusPresentation {
   kind: StatusKind;
@@ -39,7 +47,8 @@ export interface StatusPresentation {
 
 /**
  * One state wins, in the order that matters to the user: not signed in, then paused (their own
- * choice), offline, failing, a running pass, unresolved conflicts, and otherwise synced.
+ * choice), offline, failing, downloads waiting for the user (unsaved edits), a running pass, unresolved
+ * conflicts, and otherwise synced.
  */
 export function presentStatus(status: StatusSnapshot, now: Date): StatusPresentation {
   const details = statusDetails(status, now);
@@ -55,6 +64,10 @@ export function presentStatus(status: StatusSnapshot, now: Date): StatusPresenta
   }
   if (status.failed) {
     return { kind: "failed", text: "$(error) Sync failed", tooltip, warning: true };
+  }
+  if (status.held > 0) {
+    const text = `$(warning) ${plural(status.held, "file")} waiting`;
+    return { kind: "waiting", text, tooltip, warning: true };
   }
   if (status.syncing || (status.transfer && status.transfer.files > 0)) {
     const conflicts = status.conflicts > 0 ? ` $(warning) ${status.conflicts}` : "";

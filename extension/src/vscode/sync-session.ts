@@ -37,6 +37,7 @@ export class SyncSession implements vscode.Disposable {
   private readonly unsubscribe: Array<() => void> = [];
   private readonly progress: TransferProgressNotifier;
   private conflictScan: ReturnType<typeof setTimeout> | undefined;
+  private lastState: string | undefined;
 
   constructor(
     readonly folder: vscode.Uri,
@@ -72,6 +73,13 @@ export class SyncSession implements vscode.Disposable {
         this.log[level === "debug" ? "debug" : level](line);
       }),
       this.engine.on("status", (status) => {
+        if (status.state !== this.lastState) {
+          const error = status.lastError ? `: ${status.lastError.message}` : "";
+          this.log.info(
+            `sync is ${status.state}${status.state === "error" || status.state === "offline" ? error : ""}`,
+          );
+          this.lastState = status.state;
+        }
         if (status.state !== "syncing") {
           this.tracker.reset();
           this.progress.passEnded();
@@ -80,11 +88,18 @@ export class SyncSession implements vscode.Disposable {
         events.onStatus();
       }),
       this.engine.on("transfer", (event) => {
+        if (event.bytesDone >= event.bytesTotal) {
+          this.log.debug(
+            `${event.direction === "upload" ? "uploaded" : "downloaded"} ${event.path} (${event.bytesTotal} bytes)`,
+          );
+        }
         this.tracker.record(event);
         this.progress.update();
         events.onStatus();
       }),
       this.engine.on("synced", ({ paths }) => {
+        const shown = paths.slice(0, 20).join(", ");
+        this.log.info(`applied ${paths.length} change(s) here: ${shown}${paths.length > 20 ? ", …" : ""}`);
         this.scheduleConflictScan();
         events.onFilesChanged(paths);
       }),

@@ -1,0 +1,292 @@
+import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type CodeServer, startCodeServer } from "./code-server.ts";
+import { eventually, listFolder, readText, signInFromPalette, startCliDevice } from "./flows.ts";
+import { startE2eStack } from "./stack.ts";
+import { artifactsDir, launchBrowser, Workbench } from "./workbench.ts";
+
+const email = "grace@example.com";
+const password = "correct horse battery";
+const original = "# Notes\nfirst line, written in VS Code\n";
+
+describe("two devices: VS Code and the CLI engine, on the local stack", () => {
+  let stack: Awaited<ReturnType<typeof startE2eStack>>;
+  let folder: string;
+  let server: CodeServer;
+  let browser: Browser;
+  let vscode: Workbench;
+  let cli: Awaited<ReturnType<typeof startCliDevice>>;
+  const cliFile = (name: string) => join(cli.folder, name);
+  /**
+   * The CLI device changes a file and syncs, like `wsync sync --once`. The explicit sync is needed: the
+   * engine's own watcher (Node 20's recursive fs.watch) stops reporting a file once a download has
+   * replaced it (see the report), so a watching CLI would miss these edits.
+   */
+  const cliWrite = async (name: string, text: string) => {
+    await writeFile(cliFile(name), text);
+    await cli.engine.syncNow();
+  };
+  /** The newest version of a file on the server: who made it. */
+  const newestOnServer = async (name: string) => {
+    const fileId = cli.engine.history.fileIdOf(name);
+    if (!fileId) throw new Error(`${name} is not synced on the CLI device`);
+    const [newest] = (await cli.api.listVersions(fileId)).versions;
+    return newest;
+  };
+  const vscodeFile = (name: string) => join(folder, name);
+
+  beforeAll(async () => {
+    stack = await startE2eStack();
+    folder = await mkdtemp(join(tmpdir(), "wsync-e2e-vscode-"));
+    await writeFile(join(folder, "notes.md"), original);
+    cli = await startCliDevice({
+      apiUrl: stack.apiUrl,
+      notifierUrl: stack.notifierUrl,
+      email,
+      password,
+      deviceName: "cli-laptop",
+      register: true,
+      logFile: join(artifactsDir, "logs", "two-devices-cli-engine.log"),
+    });
+    server = await startCodeServer({
+      folder,
+      vsix: inject("vsix"),
+      settings: {
+        "wsync.serverUrl": stack.apiUrl,
+        "wsync.notifierUrl": stack.notifierUrl,
+        "wsync.deviceName": "vscode-desk",
+      },
+      keepLogsIn: join(artifactsDir, "logs", "two-devices-vscode"),
+    });
+    browser = await launchBrowser();
+    vscode = await Workbench.open(browser, server.url, "two-devices");
+    await vscode.waitForStatus(/Sign in to sync/);
+    await signInFromPalette(vscode, email, password);
+    await vscode.waitForStatus(/Synced/);
+    await cli.engine.start();
+    await eventually(
+      () => readText(cliFile("notes.md")),
+      (text) => text === original,
+      "notes.md on the CLI device",
+    );
+  });
+
+  afterAll(async () => {
+    await vscode?.close();
+    await browser?.close();
+    await server?.stop();
+    await cli?.stop();
+    await stack?.stop();
+    if (folder) await rm(folder, { recursive: true, force: true });
+  });
+
+  it("an edit saved in VS Code appears on the CLI device", async () => {
+    await vscode.openFile("notes.md");
+    await vscode.typeAtEnd("second line, from VS Code\n");
+    await vscode.save();
+    const text = await eventually(
+      () => readText(cliFile("notes.md")),
+      (value) => value.includes("second line, from VS Code"),
+      "the VS Code edit on the CLI device",
+    );
+    expect(text).toBe(`${original}second line, from VS Code\n`);
+    await vscode.waitForStatus(/Synced/);
+    const shot = await vscode.screenshot("01-edit-in-vscode-synced");
+    expect(shot.distinctColors).toBeGreaterThan(50);
+  });
+
+  it("an edit on the CLI device appears in the open editor", async () => {
+    const current = await readText(cliFile("notes.md"));
+    await cliWrite("notes.md", `${current}third line, from the CLI\n`);
+    await eventually(
+      () => readText(vscodeFile("notes.md")),
+      (text) => text.includes("third line, from the CLI"),
+      "the CLI edit on VS Code's disk",
+    );
+    await eventually(
+      () => vscode.editorText(),
+      (text) => text.includes("third line, from the CLI"),
+      "the CLI edit in the VS Code editor",
+    );
+    await vscode.screenshot("02-edit-from-cli-in-editor");
+  });
+
+  it("a conflict opens the diff editor with both sides, and Keep Mine resolves it on both devices", async () => {
+    await vscode.waitForStatus(/Synced/);
+    cli.engine.pause();
+    const before = await newestOnServer("notes.md");
+    await vscode.typeAtEnd("VS Code's side of the conflict\n");
+    await vscode.save();
+    // VS Code's edit is on the server first; the CLI device, paused, has not seen it.
+    await eventually(
+      () => newestOnServer("notes.md"),
+      (newest) => (newest?.version ?? 0) > (before?.version ?? 0) && newest?.deviceName === "vscode-desk",
+      "VS Code's edit on the server",
+    );
+    const base = await readText(cliFile("notes.md"));
+    await writeFile(cliFile("notes.md"), `${base}the CLI's side of the conflict\n`);
+    cli.engine.resume();
+    await cli.engine.syncNow();
+    expect((await listFolder(cli.folder)).some((name) => name.includes("conflicted copy - cli-laptop"))).toBe(
+      true,
+    );
+
+    const toast = await vscode.waitForNotification(/notes\.md was changed on two devices at once/);
+    await vscode.screenshot("03-conflict-notification");
+    await toast.getByRole("button", { name: "Compare", exact: true }).click();
+    const [left, right] = await eventually(
+      () => vscode.diffTexts(),
+      ([l, r]) => l.includes("VS Code's side") && r.includes("CLI's side"),
+      "both sides in the diff editor",
+    );
+    expect(left).not.toContain("CLI's side");
+    expect(right).not.toContain("VS Code's side");
+    await vscode.page
+      .locator(".tab.active", { hasText: "theirs (original) ↔ mine (conflicted copy)" })
+      .waitFor();
+    const shot = await vscode.screenshot("04-conflict-diff");
+    expect(shot.distinctColors).toBeGreaterThan(50);
+
+    await vscode.runCommand("Workspace Sync: Focus on Conflicts View");
+    const pane = vscode.pane("Conflicts");
+    const row = vscode.treeRow(pane, "notes.md");
+    await row.waitFor();
+    expect(await row.innerText()).toContain("cli-laptop");
+    await vscode.waitForStatus(/1 conflict/);
+    await vscode.screenshot("05-conflicts-view");
+
+    await vscode.rowAction(row, "Keep Mine (the Conflicted Copy)");
+    await row.waitFor({ state: "detached" });
+    for (const device of [vscodeFile, cliFile]) {
+      await eventually(
+        async () => ({ text: await readText(device("notes.md")), names: await listFolder(device("")) }),
+        ({ text, names }) =>
+          text.includes("CLI's side") && !names.some((name) => name.includes("conflicted copy")),
+        "the conflict resolved on both devices",
+      );
+    }
+    await vscode.waitForStatus(/Synced/);
+    await vscode.screenshot("06-conflict-resolved");
+  });
+
+  it("restoring a version from File History brings back the old content on both devices", async () => {
+    await vscode.openFile("notes.md");
+    await vscode.runCommand("Workspace Sync: Show File History");
+    const pane = vscode.pane("File History");
+    const first = vscode.treeRow(pane, /v1 · created · vscode-desk/);
+    await first.waitFor();
+    await vscode.treeRow(pane, /current/).waitFor();
+    await first.click();
+    const [left, right] = await eventually(
+      () => vscode.diffTexts(),
+      ([l, r]) => l.includes("first line") && r.includes("CLI's side"),
+      "version 1 beside the current file",
+    );
+    expect(left).toBe(original);
+    expect(right).toContain("third line, from the CLI");
+    await vscode.screenshot("07-file-history-diff");
+
+    await vscode.rowAction(first, "Restore This Version");
+    await vscode.clickNotificationButton(/Restore notes\.md to version 1/, "Restore");
+    for (const file of [vscodeFile("notes.md"), cliFile("notes.md")]) {
+      await eventually(
+        () => readText(file),
+        (text) => text === original,
+        `version 1's content in ${file}`,
+      );
+    }
+    await vscode.treeRow(pane, /modified · vscode-desk · .* · current/).waitFor();
+    await vscode.screenshot("08-restored");
+  });
+
+  it("unsaved edits are not overwritten by a download: the user is asked, and Load keeps them as a copy", async () => {
+    await vscode.closeAllEditors();
+    await vscode.openFile("notes.md");
+    await vscode.typeAtEnd("typed in VS Code, not saved\n");
+    await cliWrite("notes.md", `${original}written on the CLI while VS Code had unsaved edits\n`);
+    const toast = await vscode.waitForNotification(/A newer version of notes\.md arrived/);
+    expect(await readText(vscodeFile("notes.md"))).toBe(original);
+    await vscode.screenshot("09-unsaved-edits-question");
+    await toast.getByRole("button", { name: "Load New Version", exact: true }).click();
+
+    await eventually(
+      () => readText(vscodeFile("notes.md")),
+      (text) => text.includes("written on the CLI"),
+      "the new version on disk",
+    );
+    const copies = (await listFolder(folder)).filter((name) =>
+      name.includes("conflicted copy - vscode-desk"),
+    );
+    expect(copies).toHaveLength(1);
+    expect(await readText(vscodeFile(copies[0] as string))).toContain("typed in VS Code, not saved");
+    await eventually(
+      () => vscode.editorText(),
+      (text) => text.includes("written on the CLI"),
+      "the editor reloaded",
+    );
+    await vscode.screenshot("10-unsaved-edits-kept-as-copy");
+
+    // Tidy up through the Conflicts view: the copy was only a safety net.
+    await vscode.runCommand("Workspace Sync: Focus on Conflicts View");
+    const row = vscode.treeRow(vscode.pane("Conflicts"), "notes.md");
+    await vscode.rowAction(row, "Keep Theirs (the Original)");
+    await eventually(
+      () => listFolder(cli.folder),
+      (names) => !names.some((name) => name.includes("conflicted copy")),
+      "the copy gone on the CLI device",
+    );
+  });
+
+  it("a file deleted on the CLI device comes back from Recently deleted", async () => {
+    await cliWrite("old.md", "an old file\n");
+    await eventually(
+      () => readText(vscodeFile("old.md")),
+      (text) => text === "an old file\n",
+      "old.md in VS Code",
+    );
+    await unlink(cliFile("old.md"));
+    await cli.engine.syncNow();
+    await eventually(
+      () => listFolder(folder),
+      (names) => !names.includes("old.md"),
+      "old.md deleted in VS Code's folder",
+    );
+    await vscode.runCommand("Workspace Sync: Refresh File History");
+    const pane = vscode.pane("File History");
+    const group = vscode.treeRow(pane, "Recently deleted");
+    await group.waitFor();
+    await group.click();
+    const row = vscode.treeRow(pane, /old\.md/);
+    await row.waitFor();
+    await vscode.screenshot("11-recently-deleted");
+    await vscode.rowAction(row, "Restore Deleted File");
+    for (const file of [vscodeFile("old.md"), cliFile("old.md")]) {
+      await eventually(
+        () => readText(file),
+        (text) => text === "an old file\n",
+        `old.md back in ${file}`,
+      );
+    }
+  });
+
+  it("pausing stops sync until resumed", async () => {
+    await vscode.runCommand("Workspace Sync: Pause Sync");
+    await vscode.waitForStatus(/Sync paused/);
+    await vscode.screenshot("12-paused");
+    await cliWrite("while-paused.md", "sent while VS Code was paused\n");
+    // The server has it and the notifier told VS Code; paused, it does not fetch. A short grace period
+    // lets a (wrongly) unpaused engine act, so the check below can fail.
+    await vscode.page.waitForTimeout(3000);
+    expect(await listFolder(folder)).not.toContain("while-paused.md");
+    await vscode.runCommand("Workspace Sync: Resume Sync");
+    await eventually(
+      () => readText(vscodeFile("while-paused.md")),
+      (text) => text === "sent while VS Code was paused\n",
+      "the change made during the pause",
+    );
+    await vscode.waitForStatus(/Synced/);
+  });
+});
