@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
 });
 
-function chunkOf(text: string): { hash: ChunkHash; bytes: Uint8Array } {
+function chunkOf(text: string): { hash: ChunkHash; bytes: Uint8Array<ArrayBuffer> } {
   const bytes = new TextEncoder().encode(text);
   return { hash: chunkHashFromDigest(new Uint8Array(createHash("sha256").update(bytes).digest())), bytes };
 }
@@ -34,7 +34,7 @@ function change(partial: Partial<Change> & Pick<Change, "name">): Change {
 }
 
 /** The engine's fetch, answering as a hostile server: `pages[n]` is the changes feed after token n. */
-function hostileServer(pages: Change[][], chunks: Map<string, Uint8Array>) {
+function hostileServer(pages: Change[][], chunks: Map<string, Uint8Array<ArrayBuffer>>) {
   return async (input: string, init?: RequestInit): Promise<Response> => {
     const url = new URL(input);
     const json = (body: unknown, status = 200) =>

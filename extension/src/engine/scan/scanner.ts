@@ -119,7 +119,6 @@ export class Scanner {
       this.temporaries.add(path);
       return false;
     }
-    if (path !== "" && this.rules.isIgnored(path, false) && this.rules.isIgnored(path, true)) return false;
     const stat = await this.fs.lstat(path);
     if (!stat) return false;
     if (path !== "" && this.rules.isIgnored(path, stat.kind === "folder")) return false;
