@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The stack suite (npm run test:stack): provisions and starts real PostgreSQL 15, Versity Gateway (S3)
-# and Kafka 4.4.0 on free loopback ports in a temp folder, runs every test plus src/**/*.stack.test.ts
+# The stack suite (npm run test:stack): provisions and starts real PostgreSQL 15, Versity Gateway (S3),
+# Kafka 4.4.0 and Redis 7 on free loopback ports in a temp folder, runs every test plus src/**/*.stack.test.ts
 # against them (vitest.stack.config.ts), then stops them all, whatever happened.
 #   npm run test:stack                        the whole suite
 #   npm run test:stack -- --project notifier  extra arguments go to vitest
@@ -9,7 +9,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REPO_ROOT="$(cd "$STACK_DIR/../.." && pwd)"
-SERVICES=(postgres versitygw kafka)
+SERVICES=(postgres versitygw kafka redis)
 RUN_DIR="$(run_dir_for "")"
 STEPS=()
 started=()
@@ -59,7 +59,7 @@ run_tests() {
     source "$RUN_DIR/$service.env" || return 1
   done
   set +a
-  log "DATABASE_URL=$DATABASE_URL S3_ENDPOINT=$S3_ENDPOINT KAFKA_BROKERS=$KAFKA_BROKERS"
+  log "DATABASE_URL=$DATABASE_URL S3_ENDPOINT=$S3_ENDPOINT KAFKA_BROKERS=$KAFKA_BROKERS REDIS_URL=$REDIS_URL"
   (cd "$REPO_ROOT" && npx vitest run --config vitest.stack.config.ts "$@")
 }
 
