@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeApiSuite } from "@wsync/edge-api/testing/api-suite";
 import { checkInvariants } from "@wsync/edge-api/testing/invariants";
+import { ApiClient, ApiError } from "@wsync/shared-protocol";
 import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { describeNotifierSuite } from "./notifier-suite.ts";
@@ -30,6 +31,16 @@ const services =
     : null;
 if (!services)
   throw new Error("the scaled stack test needs the stack suite's DATABASE_URL, S3_* and KAFKA_BROKERS");
+
+async function failure(promise: Promise<unknown>): Promise<ApiError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ApiError) return error;
+    throw error;
+  }
+  throw new Error("expected an ApiError");
+}
 
 const id = crypto.randomUUID().slice(0, 8);
 let stack: Promise<ScaledStack> | undefined;
@@ -63,6 +74,31 @@ describeApiSuite("the scaled stack (nginx, two instances)", async () => ({
 describeNotifierSuite("the scaled stack (nginx, two instances)", async () => {
   const s = await scaled();
   return { apiUrl: s.apiUrl, notifierUrl: s.notifierUrl };
+});
+
+describe("stateless instances", () => {
+  it("the login limit counts across both instances, and a revocation on one is refused by the other at once", async () => {
+    const s = await scaled();
+    const [one, two] = s.apis.map((api) => new ApiClient({ baseUrl: api.url }));
+    if (!one || !two) throw new Error("two instances expected");
+    const email = `stateless-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const session = await one.register({ email, password: "correct horse battery", deviceName: "a" });
+    const other = await two.login({ email, password: "correct horse battery", deviceName: "b" });
+    await one.withToken(session.token).revokeDevice(other.deviceId);
+    expect((await failure(two.withToken(other.token).me())).code).toBe("unauthorized");
+    expect((await failure(one.withToken(other.token).me())).code).toBe("unauthorized");
+
+    // Ten attempts per email per window (the default), spread over both instances; one login above.
+    const attempts = Array.from({ length: 9 }, (_, i) =>
+      failure((i % 2 ? one : two).login({ email, password: "wrong password!", deviceName: "x" })),
+    );
+    for (const attempt of await Promise.all(attempts)) expect(attempt.code).toBe("unauthorized");
+    const limited = await failure(one.login({ email, password: "correct horse battery", deviceName: "c" }));
+    expect(limited.code).toBe("rate_limited");
+    expect(
+      (await failure(two.login({ email, password: "correct horse battery", deviceName: "c" }))).code,
+    ).toBe("rate_limited");
+  });
 });
 
 describe("faults on the scaled stack", () => {
