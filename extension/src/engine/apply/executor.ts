@@ -1,3 +1,4 @@
+import { NetworkError } from "@wsync/shared-protocol";
 import pLimit from "p-limit";
 import type { Action } from "../plan/actions.ts";
 import { applyAdopt, applyConflictCopy, applyDeleteLocal, applyForget, applyPull } from "./apply-local.ts";
@@ -31,13 +32,20 @@ export async function executePlan(ctx: ApplyContext, actions: readonly Action[])
   const of = <T extends Action["type"]>(type: T) =>
     actions.filter((a): a is Extract<Action, { type: T }> => a.type === type);
 
+  // Once the network is gone, the other steps would only wait out their retries one by one.
+  let offline: NetworkError | undefined;
   const run = async (action: Action, step: () => Promise<void>) => {
     // Paused or stopped: what has not started waits for the next round.
     if (ctx.signal.aborted) return;
+    if (offline) {
+      result.failed.push({ action, error: offline });
+      return;
+    }
     try {
       await step();
       result.succeeded++;
     } catch (error) {
+      if (error instanceof NetworkError) offline = error;
       result.failed.push({ action, error });
     }
   };

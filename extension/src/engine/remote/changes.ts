@@ -27,7 +27,10 @@ export async function pullChanges(api: ApiClient, store: StateStore, signal?: Ab
   let count = 0;
   for (;;) {
     const since = store.syncToken;
+    // Few retries: when the network is down the engine goes offline and retries the whole cycle later.
     const page = await withRetry(() => api.changes({ ...(since ? { since } : {}), limit: 1000 }), {
+      retries: 2,
+      maxTimeoutMs: 2000,
       ...(signal ? { signal } : {}),
     });
     const batch = new StateBatch();
