@@ -38,6 +38,7 @@ export async function createAccountWithDevice(sql: Sql, account: NewAccount, now
 
 export async function findUserByEmail(sql: Sql, email: string) {
   const rows = await sql<{ id: string; password_hash: string }[]>`
+    /* cross-owner: login looks the account up by email (docs/scaling.md: user_emails) */
     SELECT id, password_hash FROM users WHERE email = ${email}`;
   return rows[0] ?? null;
 }

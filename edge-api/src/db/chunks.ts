@@ -188,7 +188,7 @@ export async function claimCollectableChunks(sql: Sql, now: Date, limit: number)
     if (hashes.length === 0) return { hashes: [], released: [] };
     await tx`UPDATE chunks SET deleting_since = ${now} WHERE hash = ANY(${hashes}::text[])`;
     const released = await tx<{ owner_id: string; hash: string }[]>`
-      /* fleet-wide: garbage collection drops every owner's claim on a collected chunk */
+      /* cross-owner: garbage collection drops every owner's claim on a collected chunk */
       DELETE FROM chunk_owners WHERE hash = ANY(${hashes}::text[]) RETURNING owner_id, hash`;
     return { hashes, released: released.map((row) => ({ ownerId: row.owner_id, hash: row.hash })) };
   })) as ClaimedChunks;

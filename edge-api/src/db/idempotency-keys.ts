@@ -60,6 +60,6 @@ export async function storeAnswer(
 /** Housekeeping: a key older than `before` may be used again (as a new request). Fleet-wide. */
 export async function deleteExpiredIdempotencyKeys(sql: Sql, before: Date): Promise<number> {
   return (
-    await sql`/* fleet-wide: housekeeping by age */ DELETE FROM idempotency_keys WHERE created_at < ${before}`
+    await sql`/* cross-owner: housekeeping by age */ DELETE FROM idempotency_keys WHERE created_at < ${before}`
   ).count;
 }

@@ -16,6 +16,7 @@ export async function pruneVersionsBefore(
   return inTransaction(sql, async (tx) => {
     // Locked so a restore reading one of these versions waits, then finds it gone (not_found).
     const versions = await tx<{ owner_id: string; file_id: string; version: number }[]>`
+      /* cross-owner: retention finds expired versions of all users */
       SELECT v.owner_id, v.file_id, v.version FROM file_versions v
       JOIN files f ON f.owner_id = v.owner_id AND f.id = v.file_id
       WHERE v.created_at < ${cutoff} AND v.version < f.current_version
@@ -28,6 +29,7 @@ export async function pruneVersionsBefore(
     const pruned = tx`
       SELECT * FROM unnest(${owners}::uuid[], ${files}::uuid[], ${numbers}::int[]) AS p(owner_id, file_id, version)`;
     const references = await tx<{ chunk_hash: string; n: number }[]>`
+      /* cross-owner: retention joins the versions it pruned */
       SELECT fc.chunk_hash, count(*)::int AS n FROM file_chunks fc
       JOIN (${pruned}) p ON p.owner_id = fc.owner_id AND p.file_id = fc.file_id AND p.version = fc.version
       GROUP BY fc.chunk_hash ORDER BY fc.chunk_hash`;
@@ -42,6 +44,7 @@ export async function pruneVersionsBefore(
         WHERE c.hash = t.hash`;
     }
     await tx`
+      /* cross-owner: retention joins the versions it pruned */
       DELETE FROM file_versions v USING (${pruned}) p
       WHERE v.owner_id = p.owner_id AND v.file_id = p.file_id AND v.version = p.version`;
     return versions.length;
@@ -50,5 +53,7 @@ export async function pruneVersionsBefore(
 
 /** Drops upload tags of URLs issued before `before` that were never verified. */
 export async function deleteStaleUploadTags(sql: Sql, before: Date): Promise<number> {
-  return (await sql`DELETE FROM chunk_uploads WHERE issued_at < ${before}`).count;
+  return (
+    await sql`/* cross-owner: housekeeping by age */ DELETE FROM chunk_uploads WHERE issued_at < ${before}`
+  ).count;
 }
