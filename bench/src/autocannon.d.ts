@@ -16,6 +16,8 @@ declare module "autocannon" {
     connections?: number;
     pipelining?: number;
     duration?: number;
+    /** Seconds without an answer before a request counts as a timeout. */
+    timeout?: number;
     initialContext?: Record<string, unknown>;
     requests?: Request[];
   }

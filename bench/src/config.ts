@@ -21,18 +21,18 @@ export const config = {
   quick,
   /** (1) bytes chunked and hashed, and how many timed runs of each contender. */
   chunkHashBytes: number("BENCH_CHUNK_HASH_MIB", 1024, 64) * MiB,
-  chunkHashRepeats: number("BENCH_CHUNK_HASH_REPEATS", 5, 2),
+  chunkHashRepeats: number("BENCH_CHUNK_HASH_REPEATS", 3, 2),
   /** (2) the file that is edited. */
   editFileBytes: number("BENCH_EDIT_FILE_MIB", 512, 32) * MiB,
   /** (3) samples per file size. */
   latencySizes: (env.BENCH_LATENCY_SIZES ?? (quick ? "1024,1048576" : "1024,1048576,104857600"))
     .split(",")
     .map(Number),
-  latencySamplesSmall: number("BENCH_LATENCY_SAMPLES", 100, 10),
-  latencySamplesLarge: number("BENCH_LATENCY_SAMPLES_LARGE", 10, 3),
+  latencySamplesSmall: number("BENCH_LATENCY_SAMPLES", 30, 10),
+  latencySamplesLarge: number("BENCH_LATENCY_SAMPLES_LARGE", 5, 3),
   /** (4) concurrent clients and seconds per autocannon run. */
   apiConnections: number("BENCH_API_CONNECTIONS", 64, 16),
-  apiSeconds: number("BENCH_API_SECONDS", 8, 2),
+  apiSeconds: number("BENCH_API_SECONDS", 5, 2),
   apiRepeats: number("BENCH_API_REPEATS", 3, 1),
   apiBatchSize: number("BENCH_API_BATCH", 100, 100),
   /** (5) the big first sync. */
@@ -40,12 +40,12 @@ export const config = {
   firstSyncRepeats: number("BENCH_FIRST_SYNC_REPEATS", 1, 1),
   /** (6) the workspace. */
   workspaceFiles: number("BENCH_WORKSPACE_FILES", 100_000, 2_000),
-  workspaceRepeats: number("BENCH_WORKSPACE_REPEATS", 3, 1),
+  workspaceRepeats: number("BENCH_WORKSPACE_REPEATS", 2, 1),
   idleSeconds: number("BENCH_IDLE_SECONDS", 60, 5),
   /** Files the engine first syncs before idling (it syncs about 25 small files/s on this machine). */
-  idleFiles: number("BENCH_IDLE_FILES", 500, 100),
+  idleFiles: number("BENCH_IDLE_FILES", 300, 100),
   /** The same process with the engine stopped: a shorter window, normalized per minute. */
-  idleBaselineSeconds: number("BENCH_IDLE_BASELINE_SECONDS", 20, 5),
+  idleBaselineSeconds: number("BENCH_IDLE_BASELINE_SECONDS", 15, 5),
   /** (7) passed on to the notifier's own benchmark. */
   notifierConnections: number("BENCH_CONNECTIONS", 10_000, 500),
   notifierFanout: number("BENCH_FANOUT", 1_000, 100),

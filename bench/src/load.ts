@@ -5,6 +5,8 @@ export interface LoadResult {
   okPerSecond: number;
   /** Requests that got anything else, and transport errors. */
   failures: number;
+  /** Answers by status, and "error"/"timeout" for requests that got none. */
+  statuses: Record<string, number>;
   p50: number;
   p99: number;
 }
@@ -25,6 +27,7 @@ export async function load(options: {
   };
   onAnswer?: (status: number, body: string, context: Record<string, unknown>) => void;
 }): Promise<LoadResult> {
+  const statuses: Record<string, number> = {};
   const result = await autocannon({
     url: options.url,
     connections: options.connections,
@@ -47,6 +50,7 @@ export async function load(options: {
   return {
     okPerSecond: ok / options.seconds,
     failures: result.non2xx + result.errors + result.timeouts,
+    statuses,
     p50: result.latency.p50,
     p99: result.latency.p99,
   };

@@ -96,7 +96,9 @@ async function main() {
     config,
     results,
   };
-  const table = formatReport(results);
+  // Printed in the issue's numbering; run in the order of the registry.
+  const byNumber = [...results].sort((a, b) => Number.parseInt(a.title, 10) - Number.parseInt(b.title, 10));
+  const table = formatReport(byNumber);
   process.stdout.write(`\n${table}\n`);
   await mkdir(resultsDir, { recursive: true });
   const stamp = report.finishedAt.replaceAll(":", "-").replace(/\..*/, "");

@@ -106,6 +106,7 @@ async function postgresTransactions(
     return {
       okPerSecond: sorted.length / seconds,
       failures: 0,
+      statuses: { committed: sorted.length },
       p50: sorted[Math.floor(sorted.length * 0.5)] ?? Number.NaN,
       p99: sorted[Math.floor(sorted.length * 0.99)] ?? Number.NaN,
     };
@@ -229,7 +230,13 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
     }
     for (const [name, list] of Object.entries(runs)) {
       const failures = list.reduce((sum, r) => sum + r.failures, 0);
-      if (failures > 0) problems.push(`${name}: ${failures} requests failed or got a non-2xx answer`);
+      if (failures === 0) continue;
+      const statuses: Record<string, number> = {};
+      for (const r of list)
+        for (const [k, v] of Object.entries(r.statuses)) statuses[k] = (statuses[k] ?? 0) + v;
+      problems.push(
+        `${name}: ${failures} requests failed or got a non-2xx answer (answers: ${JSON.stringify(statuses)})`,
+      );
     }
     const rate = (list: LoadResult[], times = 1) => summarize(list.map((r) => r.okPerSecond * times));
     const p50 = (list: LoadResult[]) => summarize(list.map((r) => r.p50));

@@ -7,7 +7,7 @@ import type { BenchConfig } from "../config.ts";
 import { startDevices } from "../devices.ts";
 import { IgnoreRules, NodeFileSystem, Scanner, WorkerHasher } from "../engine.ts";
 import { type BenchResult, row } from "../report.ts";
-import { s3Client, startBenchStack } from "../stacks.ts";
+import { s3Client, startStackProcess } from "../stacks.ts";
 import { summarize } from "../stats.ts";
 import { makeWorkspace, plainWalk } from "../workspace.ts";
 
@@ -91,7 +91,8 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
 
 /** The real engine on the local stack: first sync of a smaller workspace, then idle CPU. */
 async function idleEngine(config: BenchConfig) {
-  const stack = await startBenchStack("local");
+  // In a process of its own, so this process's CPU time is the engine's alone.
+  const stack = await startStackProcess("local");
   const client = s3Client(stack);
   try {
     const session = await startDevices(stack, 1, { watch: true, notifications: true });
@@ -131,7 +132,7 @@ async function idleEngine(config: BenchConfig) {
       const baseline = await cpuOver(baselineMs);
       const perMinute = (cpu: number, over: number) => (cpu / over) * 60_000;
       return {
-        setup: `Idle: the engine (watcher and notifier socket on) after its first sync of ${files.toLocaleString("en-US")} such files to the local stack, CPU of the whole process over ${config.idleSeconds} s, beside the same process with the engine stopped over the next ${config.idleBaselineSeconds} s (both per minute).`,
+        setup: `Idle: the engine (watcher and notifier socket on) after its first sync of ${files.toLocaleString("en-US")} such files to the local stack (in another process), CPU time of this process (the engine alone) over ${config.idleSeconds} s, beside this process with the engine stopped over the next ${config.idleBaselineSeconds} s (both per minute).`,
         rows: [
           row(
             `engine first sync of ${files.toLocaleString("en-US")} small files (local stack)`,

@@ -1,0 +1,218 @@
+/**
+ * Benchmark: edge API throughput on the scaled stack (scripts/src/scaled), upload-url and commit,
+ * with one and with two API instances behind nginx, each with the Redis cache on and off, all in one
+ * run on the same real services (Debian PostgreSQL, Versity Gateway, Kafka; a Redis per stack).
+ *
+ *   node --import tsx bench/src/benches/scaled-api.ts     on its own (starts the services itself)
+ *   or as the bench suite's module `run(config)` (the suite's real services, from the environment).
+ * BENCH_SCALED_SECONDS (4), BENCH_SCALED_REPEATS (3), BENCH_SCALED_CLIENTS (16) tune it.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { makeChunk, putChunk } from "@wsync/edge-api/testing/chunks";
+import { type ScaledServices, startScaledStack } from "@wsync/local-stack/scaled-stack";
+import { readStackEnvFile, runStackScript } from "@wsync/local-stack/stack-scripts";
+import { ApiClient, type ChunkHash } from "@wsync/shared-protocol";
+import type { BenchResult, ResultRow } from "../report.ts";
+import { row } from "../report.ts";
+import { summarize } from "../stats.ts";
+
+const env = process.env;
+const seconds = Number(env.BENCH_SCALED_SECONDS ?? 4);
+const repeats = Number(env.BENCH_SCALED_REPEATS ?? 3);
+const clients = Number(env.BENCH_SCALED_CLIENTS ?? 16);
+const log = (line: string) => process.stderr.write(`[scaled-api] ${line}\n`);
+
+interface Setup {
+  label: string;
+  instances: number;
+  cache: "redis" | "off";
+}
+const setups: Setup[] = [
+  { label: "1 instance, no cache", instances: 1, cache: "off" },
+  { label: "1 instance, Redis cache", instances: 1, cache: "redis" },
+  { label: "2 instances, no cache", instances: 2, cache: "off" },
+  { label: "2 instances, Redis cache", instances: 2, cache: "redis" },
+];
+
+interface Worker {
+  client: ApiClient;
+  fileId: string;
+  version: number;
+  chunks: ChunkHash[];
+}
+
+/** One user per client, each with a file of four uploaded (so owned) chunks. */
+async function prepare(apiUrl: string): Promise<Worker[]> {
+  const anonymous = new ApiClient({ baseUrl: apiUrl });
+  return Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      const session = await anonymous.register({
+        email: `bench-${i}-${crypto.randomUUID().slice(0, 8)}@example.com`,
+        password: "correct horse battery",
+        deviceName: "bench",
+      });
+      const client = anonymous.withToken(session.token);
+      const chunks: ChunkHash[] = [];
+      for (let c = 0; c < 4; c++) {
+        const chunk = await makeChunk(`bench ${i} ${c} ${crypto.randomUUID()}`);
+        const answer = await client.uploadUrl({ chunkHash: chunk.hash, size: chunk.bytes.length });
+        if (answer.uploadUrl) await putChunk(answer.uploadUrl, answer.uploadHeaders, chunk.bytes);
+        chunks.push(chunk.hash);
+      }
+      const file = await client.createFile({ parentId: null, name: "bench.bin", isFolder: false, chunks });
+      return { client, fileId: file.fileId, version: file.version, chunks };
+    }),
+  );
+}
+
+/** Requests per second of `clients` closed-loop workers running `op` for `seconds`. */
+async function throughput(
+  workers: Worker[],
+  op: (w: Worker, i: number) => Promise<unknown>,
+): Promise<number> {
+  const until = performance.now() + seconds * 1000;
+  let done = 0;
+  const started = performance.now();
+  await Promise.all(
+    workers.map(async (worker) => {
+      for (let i = 0; performance.now() < until; i++) {
+        await op(worker, i);
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - started) / 1000);
+}
+
+const uploadUrl = (w: Worker, i: number) =>
+  w.client.uploadUrl({ chunkHash: w.chunks[i % w.chunks.length] as ChunkHash, size: 100 });
+const commit = async (w: Worker) => {
+  const receipt = await w.client.commit(w.fileId, { version: w.version + 1, chunks: w.chunks });
+  w.version = receipt.version;
+};
+
+async function measure(services: ScaledServices, setup: Setup) {
+  const runDir = await mkdtemp(join(tmpdir(), "wsync-bench-scaled-"));
+  const id = crypto.randomUUID().slice(0, 8);
+  const stack = await startScaledStack({
+    runDir,
+    apiPort: 0,
+    notifierPort: 0,
+    services,
+    apiInstances: setup.instances,
+    notifierInstances: 1,
+    cache: setup.cache,
+    database: `wsync_bench_${id}`,
+    bucket: `wsync-bench-${id}`,
+    kafkaTopic: `wsync.bench.${id}`,
+    edgeConfig: {
+      passwordHashIterations: 1_000,
+      maintenanceIntervalSeconds: 0,
+      rateLimits: { registerPerAddress: { limit: 100_000, windowSeconds: 60 } },
+    },
+  });
+  try {
+    const workers = await prepare(stack.apiUrl);
+    await throughput(workers, uploadUrl); // warm-up: connections, JIT, caches
+    const upload: number[] = [];
+    const commits: number[] = [];
+    for (let r = 0; r < repeats; r++) {
+      upload.push(await throughput(workers, uploadUrl));
+      commits.push(await throughput(workers, commit));
+    }
+    log(`${setup.label}: upload-url ${upload.map(Math.round)} /s, commit ${commits.map(Math.round)} /s`);
+    return { upload: summarize(upload), commit: summarize(commits) };
+  } finally {
+    await stack.close();
+    await rm(runDir, { recursive: true, force: true });
+  }
+}
+
+function servicesFromEnvironment(): ScaledServices | null {
+  if (
+    !env.DATABASE_URL ||
+    !env.S3_ENDPOINT ||
+    !env.S3_ACCESS_KEY_ID ||
+    !env.S3_SECRET_ACCESS_KEY ||
+    !env.KAFKA_BROKERS
+  )
+    return null;
+  return {
+    postgresUrl: env.DATABASE_URL,
+    s3: {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION ?? "us-east-1",
+      accessKeyId: env.S3_ACCESS_KEY_ID,
+      secretAccessKey: env.S3_SECRET_ACCESS_KEY,
+    },
+    kafkaBrokers: env.KAFKA_BROKERS.split(","),
+  };
+}
+
+export async function run(): Promise<BenchResult> {
+  let services = servicesFromEnvironment();
+  let stopServices = async () => {};
+  if (!services) {
+    const dir = await mkdtemp(join(tmpdir(), "wsync-bench-services-"));
+    const own = ["postgres", "versitygw", "kafka"] as const;
+    await Promise.all(own.map((s) => runStackScript(s, ["provision"], log)));
+    stopServices = async () => {
+      for (const s of own) await runStackScript(s, ["stop", dir], log).catch(() => {});
+      await rm(dir, { recursive: true, force: true });
+    };
+    await Promise.all(own.map((s) => runStackScript(s, ["start", dir], log)));
+    const values = Object.assign({}, ...own.map((s) => readStackEnvFile(join(dir, `${s}.env`))));
+    services = {
+      postgresUrl: values.DATABASE_URL,
+      s3: {
+        endpoint: values.S3_ENDPOINT,
+        region: values.S3_REGION ?? "us-east-1",
+        accessKeyId: values.S3_ACCESS_KEY_ID,
+        secretAccessKey: values.S3_SECRET_ACCESS_KEY,
+      },
+      kafkaBrokers: String(values.KAFKA_BROKERS).split(","),
+    };
+  }
+  try {
+    const results = new Map<string, Awaited<ReturnType<typeof measure>>>();
+    for (const setup of setups) results.set(setup.label, await measure(services, setup));
+    const base = results.get(setups[0]?.label ?? "");
+    const rows: ResultRow[] = [];
+    for (const [metric, pick] of [
+      ["upload-url (a chunk the user owns)", (r: { upload: unknown }) => r.upload],
+      ["commit (a new version of the user's file, chunks owned)", (r: { commit: unknown }) => r.commit],
+    ] as const) {
+      for (const setup of setups) {
+        const result = results.get(setup.label);
+        if (!result || !base) continue;
+        const figure = pick(result as never) as ReturnType<typeof summarize>;
+        const reference =
+          setup === setups[0]
+            ? undefined
+            : { label: setups[0]?.label ?? "", figure: pick(base as never) as ReturnType<typeof summarize> };
+        rows.push(row(`${metric}: ${setup.label}`, "req/s", figure, reference, { higherIsBetter: true }));
+      }
+    }
+    return {
+      id: "scaled-api",
+      title: "Scaled metadata API: one vs two instances, Redis cache on vs off",
+      setup:
+        `${clients} closed-loop clients (one user each) through nginx to 1 or 2 edge API processes, ` +
+        `${repeats} windows of ${seconds} s per figure, on Debian PostgreSQL 15 and Versity Gateway; ` +
+        "client, nginx, instances, PostgreSQL and Redis share the machine's cores.",
+      rows,
+    };
+  } finally {
+    await stopServices();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await run();
+  const { formatReport } = await import("../report.ts");
+  process.stdout.write(`${formatReport([result])}\n`);
+  process.exit(0);
+}
