@@ -143,7 +143,10 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       await scan();
       let progressed = true;
       const applied = new Set<string>();
+      // The last round's failure, if any: a round that ends with failed actions must not report idle.
+      let unresolved: unknown = null;
       for (let round = 0; round < MAX_ROUNDS && progressed; round++) {
+        unresolved = null;
         const plan = planSync({
           local: s.entries,
           synced: st.synced,
@@ -165,6 +168,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         for (const failure of result.failed) {
           log("warn", `${failure.action.type} failed`, { error: describe(failure.error) });
           if (isFatal(failure.error)) throw failure.error;
+          unresolved = failure.error;
         }
         await s.rescan([...ctx.touched, ...dirty]);
         dirty.clear();
@@ -174,9 +178,15 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       }
       if (progressed) retryDelay = 1000;
       await dropOrphans(st);
+      if (applied.size > 0) emitter.emit("synced", { paths: [...applied] });
+      if (unresolved !== null && !paused) {
+        // E.g. a download that hit a full disk: the retry is scheduled; the user sees why it is not done.
+        lastError = describe(unresolved);
+        setState(unresolved instanceof NetworkError ? "offline" : "error");
+        return;
+      }
       lastError = null;
       lastSyncAt = now().toISOString();
-      if (applied.size > 0) emitter.emit("synced", { paths: [...applied] });
       setState(paused ? "paused" : "idle");
     } catch (error) {
       if (cycleAbort.signal.aborted) {
