@@ -26,6 +26,8 @@ export interface SyncEngineOptions {
   watch?: boolean;
   /** Listen to the notifier (default true when `notifierUrl` is set). */
   notifications?: boolean;
+  /** Bytes of chunks of removed or replaced files kept in the state folder for reuse. Default 256 MiB; 0: none. */
+  chunkCacheBytes?: number;
   /** Threads hashing chunks; 0 hashes on the main thread. Default: cores - 1. */
   hashThreads?: number;
   /** Quiet time after the last file event before syncing. Default 150 ms. */

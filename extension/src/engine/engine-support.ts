@@ -2,11 +2,13 @@ import { open, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { ChunkHash } from "@wsync/shared-protocol";
 import type { ChunkRef } from "./chunking/chunk-file.ts";
+import type { FileSystem } from "./fs/types.ts";
 import { joinPath } from "./fs/types.ts";
 import type { SyncedEntry } from "./model/types.ts";
 import { UNKNOWN_INODE } from "./plan/local-view.ts";
 import type { LocalEntry } from "./scan/scanner.ts";
-import type { ChunkLocator, ChunkSource } from "./transfer/downloader.ts";
+import type { ChunkCache } from "./transfer/chunk-cache.ts";
+import { type ChunkLocator, type ChunkSource, readRange } from "./transfer/downloader.ts";
 
 /** The path of every synced item whose folders are all known. */
 export function syncedPaths(synced: ReadonlyMap<string, SyncedEntry>): Map<string, string> {
@@ -58,17 +60,26 @@ export function seedEntries(synced: ReadonlyMap<string, SyncedEntry>): LocalEntr
   return entries;
 }
 
-/** Chunks of the files as scanned, by hash: a download takes them from disk instead of the network. */
-export function locatorOf(entries: Iterable<LocalEntry>): ChunkLocator {
+/**
+ * Chunks of the files as scanned, and of the chunk cache, by hash: a download takes them from disk
+ * instead of the network.
+ */
+export function locatorOf(fs: FileSystem, entries: Iterable<LocalEntry>, cache?: ChunkCache): ChunkLocator {
   const index = new Map<ChunkHash, ChunkSource[]>();
   for (const entry of entries) {
     for (const chunk of entry.chunks) {
       const sources = index.get(chunk.hash) ?? [];
-      if (sources.length < 3) sources.push({ path: entry.path, offset: chunk.offset, size: chunk.size });
+      if (sources.length < 3)
+        sources.push({ read: () => readRange(fs, entry.path, chunk.offset, chunk.size) });
       index.set(chunk.hash, sources);
     }
   }
-  return { find: (hash) => index.get(hash) ?? [] };
+  return {
+    find: (hash) => {
+      const sources = index.get(hash) ?? [];
+      return cache?.has(hash) ? [...sources, { read: () => cache.read(hash) }] : sources;
+    },
+  };
 }
 
 const heldHere = new Set<string>();

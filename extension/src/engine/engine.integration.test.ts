@@ -66,4 +66,20 @@ describe("two devices", () => {
     await world.settle();
     expect(await b.read("history.txt")).toBe("first");
   });
+
+  it("a file deleted here and restored later comes back from the chunk cache, not the network", async () => {
+    const [a, b] = world.devices as [NonNullable<Devices["devices"][0]>, NonNullable<Devices["devices"][0]>];
+    await a.write("cached.bin", randomBytes(300 * 1024));
+    await world.settle();
+    await a.remove("cached.bin");
+    await world.settle(); // b deletes its copy, keeping its chunks in the cache
+    const before = b.engine.status().transfers;
+    const fileId = b.engine.history.deleted().find((file) => file.path === "cached.bin")?.fileId as string;
+    await b.engine.history.restoreDeleted(fileId);
+    await world.settle();
+    const after = b.engine.status().transfers;
+    expect((await b.tree())["cached.bin"]).toBeDefined();
+    expect(after.bytesDownloaded - before.bytesDownloaded).toBe(0);
+    expect(after.chunksReused - before.chunksReused).toBeGreaterThan(0);
+  });
 });

@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { ApiClient, type FetchLike, isApiError, NetworkError, ProtocolError } from "@wsync/shared-protocol";
 import pLimit from "p-limit";
 import type { ApplyContext } from "./apply/context.ts";
@@ -18,6 +19,7 @@ import { NotifierClient } from "./remote/notifier-client.ts";
 import { IgnoreRules, TEMP_PREFIX } from "./scan/ignore-rules.ts";
 import { Scanner } from "./scan/scanner.ts";
 import { StateBatch, StateStore } from "./state/state-store.ts";
+import { ChunkCache } from "./transfer/chunk-cache.ts";
 import { TransferStats } from "./transfer/stats.ts";
 
 const MAX_ROUNDS = 50;
@@ -41,6 +43,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const concurrency = options.concurrency ?? 4;
   let hasher: ChunkHasher | undefined;
   let store: StateStore | undefined;
+  let cache: ChunkCache | undefined;
   let scanner: Scanner | undefined;
   let unlock: (() => Promise<void>) | undefined;
   let watcher: WatchHandle | undefined;
@@ -218,7 +221,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       concurrency,
       chunkLimit: pLimit(concurrency),
       fetch: fetchImpl,
-      locator: locatorOf(s.entries.values()),
+      locator: locatorOf(fs, s.entries.values(), cache),
+      ...(cache ? { cache } : {}),
       onConflict: (conflict) => {
         const event = { ...conflict, at: now().toISOString() };
         conflicts.push(event);
@@ -245,6 +249,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       await mkdir(options.stateDir, { recursive: true });
       unlock = await lockStateDir(options.stateDir);
       store = await StateStore.open(options.stateDir);
+      const cacheBytes = options.chunkCacheBytes ?? 256 * 1024 * 1024;
+      cache =
+        cacheBytes > 0 ? await ChunkCache.open(join(options.stateDir, "chunks"), cacheBytes) : undefined;
       hasher = options.hashThreads === 0 ? new InlineHasher() : new WorkerHasher(options.hashThreads);
       scanner = new Scanner(fs, rules, { chunking, hasher, concurrency });
       scanner.seed(seedEntries(store.synced));

@@ -1,10 +1,12 @@
-import { fileNameProblem } from "@wsync/shared-protocol";
+import { createHash } from "node:crypto";
+import { chunkHashFromDigest, fileNameProblem } from "@wsync/shared-protocol";
 import { parentPath } from "../fs/types.ts";
 import { type RemoteEntry, sameChunks } from "../model/types.ts";
 import type { Action } from "../plan/actions.ts";
 import { UNKNOWN_INODE } from "../plan/local-view.ts";
+import type { LocalEntry } from "../scan/scanner.ts";
 import { StateBatch } from "../state/state-store.ts";
-import { downloadToTemporary } from "../transfer/downloader.ts";
+import { downloadToTemporary, readRange } from "../transfer/downloader.ts";
 import {
   type ApplyContext,
   matchesScan,
@@ -113,6 +115,7 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
     return;
   }
   const mode = from ? from.mode : 0o644;
+  if (from) await keepChunks(ctx, from, new Set(remote.chunks));
   const temporary = await downloadToTemporary(
     {
       api: ctx.api,
@@ -149,6 +152,23 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
   await finish(ctx, remote, to, temporary.chunkSizes);
 }
 
+/**
+ * Copies the chunks of a file about to be replaced or deleted into the chunk cache (those the new
+ * content does not reuse), so going back to it later downloads nothing. Best effort: a file too large
+ * for the cache, or one that fails to read, is simply not kept.
+ */
+async function keepChunks(ctx: ApplyContext, file: LocalEntry, except: ReadonlySet<string>): Promise<void> {
+  const cache = ctx.cache;
+  if (!cache || file.size > cache.maxBytes / 4) return;
+  for (const chunk of file.chunks) {
+    if (except.has(chunk.hash) || cache.has(chunk.hash)) continue;
+    const bytes = await readRange(ctx.fs, file.path, chunk.offset, chunk.size).catch(() => null);
+    if (bytes && chunkHashFromDigest(createHash("sha256").update(bytes).digest()) === chunk.hash) {
+      await cache.put(chunk.hash, bytes).catch(() => {});
+    }
+  }
+}
+
 async function finish(
   ctx: ApplyContext,
   remote: RemoteEntry,
@@ -165,6 +185,7 @@ export async function applyDeleteLocal(ctx: ApplyContext, action: Of<"deleteLoca
   // Deepest first; anything not as scanned (or new in a folder) stops the delete right there.
   for (const expected of action.expected) {
     await requireUnchanged(ctx, expected);
+    if (expected.kind === "file") await keepChunks(ctx, expected, new Set());
     if (expected.kind === "folder") {
       await ctx.fs.rmdir(expected.path).catch((error: NodeJS.ErrnoException) => {
         throw error.code === "ENOTEMPTY" || error.code === "EEXIST"

@@ -2,6 +2,7 @@ import type { ApiClient } from "@wsync/shared-protocol";
 import type { FileStat, FileSystem } from "../fs/types.ts";
 import type { LocalEntry } from "../scan/scanner.ts";
 import type { StateStore } from "../state/state-store.ts";
+import type { ChunkCache } from "../transfer/chunk-cache.ts";
 import type { ChunkLocator } from "../transfer/downloader.ts";
 import type { TransferProgress, TransferStats } from "../transfer/stats.ts";
 
@@ -19,6 +20,8 @@ export interface ApplyContext {
   chunkLimit: <T>(fn: () => Promise<T>) => Promise<T>;
   fetch: (url: string, init: RequestInit) => Promise<Response>;
   locator: ChunkLocator;
+  /** Where chunks of removed or replaced files are kept for a while (absent: not kept). */
+  cache?: ChunkCache;
   onConflict: (conflict: { path: string; copyPath: string; reason: string }) => void;
   onProgress: (progress: TransferProgress) => void;
   /** Aborted when sync is paused or stopped: transfers stop, the rest of the round is skipped. */

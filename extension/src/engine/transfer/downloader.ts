@@ -5,11 +5,12 @@ import { TEMP_PREFIX } from "../scan/ignore-rules.ts";
 import { StorageError, withRetry } from "./retry.ts";
 import type { TransferProgress, TransferStats } from "./stats.ts";
 
-/** Where the bytes of a chunk may already be on this disk (another file, an older version). */
+/**
+ * Where the bytes of a chunk may already be on this disk (another file, the chunk cache). The bytes it
+ * gives are checked against the hash before use.
+ */
 export interface ChunkSource {
-  path: string;
-  offset: number;
-  size: number;
+  read(): Promise<Uint8Array | null>;
 }
 
 export interface ChunkLocator {
@@ -108,7 +109,7 @@ export async function downloadToTemporary(
 
   const fromDisk = async (hash: ChunkHash): Promise<Uint8Array | null> => {
     for (const source of locator.find(hash)) {
-      const bytes = await readRange(deps.fs, source).catch(() => null);
+      const bytes = await source.read().catch(() => null);
       if (bytes && sha(bytes) === hash) {
         deps.stats.chunksReused++;
         return bytes;
@@ -153,17 +154,23 @@ export async function downloadToTemporary(
   return { path, chunkSizes, size };
 }
 
-async function readRange(fs: FileSystem, source: ChunkSource): Promise<Uint8Array> {
-  const handle = await fs.openRead(source.path);
+/** The bytes at `offset` in a workspace file. */
+export async function readRange(
+  fs: FileSystem,
+  path: string,
+  offset: number,
+  size: number,
+): Promise<Uint8Array> {
+  const handle = await fs.openRead(path);
   try {
-    const bytes = new Uint8Array(source.size);
+    const bytes = new Uint8Array(size);
     let read = 0;
-    while (read < source.size) {
-      const n = await handle.read(bytes.subarray(read), source.offset + read);
+    while (read < size) {
+      const n = await handle.read(bytes.subarray(read), offset + read);
       if (n === 0) break;
       read += n;
     }
-    return read === source.size ? bytes : bytes.subarray(0, read);
+    return read === size ? bytes : bytes.subarray(0, read);
   } finally {
     await handle.close();
   }
