@@ -171,6 +171,21 @@ describe("three devices converge", () => {
     expect(Object.values(storm).filter((content) => content === "y")).toHaveLength(1);
   });
 
+  it("a swap of two file names converges everywhere and sends no bytes", async () => {
+    const { rename } = await import("node:fs/promises");
+    await a.write("swap/x.txt", "content of x");
+    await a.write("swap/y.txt", "content of y");
+    await world.settle();
+    const before = uploaded(a).bytesUploaded;
+    await rename(join(a.folder, "swap/x.txt"), join(a.folder, "swap/tmp"));
+    await rename(join(a.folder, "swap/y.txt"), join(a.folder, "swap/x.txt"));
+    await rename(join(a.folder, "swap/tmp"), join(a.folder, "swap/y.txt"));
+    await world.settle();
+    expect(await c.read("swap/x.txt")).toBe("content of y");
+    expect(await c.read("swap/y.txt")).toBe("content of x");
+    expect(uploaded(a).bytesUploaded).toBe(before);
+  });
+
   it("never syncs .git and reports a symbolic link instead of following it", async () => {
     await a.write(".git/HEAD", "ref: refs/heads/main");
     await a.write(".git/refs/heads/main", "abc123");
