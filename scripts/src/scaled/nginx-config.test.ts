@@ -26,6 +26,8 @@ describe("the scaled stack's nginx configuration", () => {
     expect(text).toContain("proxy_set_header Upgrade $http_upgrade;");
     expect(text).toContain("proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;");
     expect(text).not.toMatch(/ip_hash|sticky|hash \$/);
+    // Below Node's 5 s keep-alive timeout, so nginx never reuses a socket the instance is closing.
+    expect(text).toContain("keepalive_timeout 4s;");
   });
 
   it.skipIf(!nginx)("passes nginx -t", async () => {

@@ -23,7 +23,10 @@ export function nginxConfig(input: NginxConfigInput): string {
     [
       `  upstream ${name} {`,
       ...servers.map((server) => `    server ${server} max_fails=1 fail_timeout=2s;`),
-      ...(keepalive ? ["    keepalive 64;"] : []),
+      // Idle upstream connections are closed by nginx before Node's server does (its keep-alive
+      // timeout is 5 s): else nginx may send a request on a socket Node is closing, and a POST that
+      // met a closed socket is answered 502 (nginx will not resend a non-idempotent request).
+      ...(keepalive ? ["    keepalive 64;", "    keepalive_timeout 4s;"] : []),
       "  }",
     ].join("\n");
   const temp = (name: string) => join(input.dir, "tmp", name);
