@@ -90,7 +90,12 @@ async function killTree(pid: number): Promise<void> {
   await waitFor(`pid ${pid} to die`, async () => ![pid, ...children].some(alive), 30_000);
 }
 
-export async function startKillableStack(): Promise<KillableStack> {
+export interface KillableStackOptions {
+  /** EDGE_CONFIG_JSON of the edge API (maintenance is always off, so it cannot run mid-test). */
+  edgeConfig?: Record<string, unknown>;
+}
+
+export async function startKillableStack(options: KillableStackOptions = {}): Promise<KillableStack> {
   const runDir = await mkdtemp(join(tmpdir(), "wsync-faults-"));
   const children = new Map<ServiceName, ChildProcess>();
   const logOf = (name: string) => openSync(join(runDir, `${name}.log`), "a");
@@ -190,7 +195,7 @@ export async function startKillableStack(): Promise<KillableStack> {
         PORT: String(apiPort),
         S3_BUCKET: "wsync-faults",
         EDGE_CACHE: "memory",
-        EDGE_CONFIG_JSON: JSON.stringify({ maintenanceIntervalSeconds: 0 }),
+        EDGE_CONFIG_JSON: JSON.stringify({ ...options.edgeConfig, maintenanceIntervalSeconds: 0 }),
       });
       await waitFor("edge API", httpOk(`http://127.0.0.1:${apiPort}/healthz`));
     },
