@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiClient } from "@wsync/shared-protocol";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CodeServer, startCodeServer } from "./code-server.ts";
 import { startE2eStack } from "./stack.ts";
 import { launchBrowser, Workbench } from "./workbench.ts";
@@ -34,6 +34,12 @@ describe("accounts from the command palette, against the local stack", () => {
     browser = await launchBrowser();
     vscode = await Workbench.open(browser, server.url, "account");
     await vscode.waitForStatus(/Sign in to sync/);
+  });
+
+  // A failed step leaves a picture of the window as it was.
+  afterEach(async ({ task }) => {
+    if (task.result?.state === "fail")
+      await vscode?.screenshot(`FAILED-${task.name.slice(0, 60)}`).catch(() => {});
   });
 
   afterAll(async () => {
@@ -103,10 +109,14 @@ describe("accounts from the command palette, against the local stack", () => {
     await vscode.answerInput("not the password", /Password for/);
     await vscode.waitForNotification(/Wrong email or password/);
     await vscode.screenshot("05-wrong-password");
-    expect(await vscode.statusItem().innerText()).toContain("Sign in");
+    expect(await vscode.statusItem().textContent()).toContain("Sign in");
 
     await vscode.runCommand("Workspace Sync: Sign In");
-    await vscode.answerInput(email, /Email address/);
+    const box = vscode.page.locator(".quick-input-widget");
+    await box.filter({ hasText: /Email address/ }).waitFor();
+    await box.locator("input").fill(email);
+    await vscode.screenshot("06-sign-in-email");
+    await box.locator("input").press("Enter");
     await vscode.answerInput(password, /Password for/);
     await vscode.waitForStatus(/Synced|Syncing/);
     const login = await new ApiClient({ baseUrl: stack.apiUrl }).login({

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CodeServer, startCodeServer } from "./code-server.ts";
 import { launchBrowser, Workbench } from "./workbench.ts";
 
@@ -23,6 +23,12 @@ describe("the extension in a real VS Code, signed out", () => {
     });
     browser = await launchBrowser();
     vscode = await Workbench.open(browser, server.url, "activation");
+  });
+
+  // A failed step leaves a picture of the window as it was.
+  afterEach(async ({ task }) => {
+    if (task.result?.state === "fail")
+      await vscode?.screenshot(`FAILED-${task.name.slice(0, 60)}`).catch(() => {});
   });
 
   afterAll(async () => {
@@ -46,7 +52,7 @@ describe("the extension in a real VS Code, signed out", () => {
     await widget.locator("input").fill(">Workspace Sync:");
     const rows = widget.locator(".quick-input-list .monaco-list-row");
     await rows.filter({ hasText: "Workspace Sync: Sign In" }).first().waitFor();
-    const titles = await rows.allInnerTexts();
+    const titles = await rows.allTextContents();
     expect(titles.join("\n")).toContain("Workspace Sync: Create Account");
     expect(titles.join("\n")).not.toContain("Sign Out");
     await vscode.screenshot("02-command-palette");
@@ -60,7 +66,7 @@ describe("the extension in a real VS Code, signed out", () => {
     const toast = await vscode.waitForNotification(
       /Cannot reach the wsync server at http:\/\/127\.0\.0\.1:9/,
     );
-    expect(await toast.innerText()).toContain("wsync.serverUrl");
+    expect(await toast.textContent()).toContain("wsync.serverUrl");
     await vscode.screenshot("03-sign-in-unreachable");
   });
 });

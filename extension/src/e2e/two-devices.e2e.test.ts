@@ -2,7 +2,7 @@ import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CodeServer, startCodeServer } from "./code-server.ts";
 import { eventually, listFolder, readText, signInFromPalette, startCliDevice } from "./flows.ts";
 import { startE2eStack } from "./stack.ts";
@@ -74,6 +74,12 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
     );
   });
 
+  // A failed step leaves a picture of the window as it was.
+  afterEach(async ({ task }) => {
+    if (task.result?.state === "fail")
+      await vscode?.screenshot(`FAILED-${task.name.slice(0, 60)}`).catch(() => {});
+  });
+
   afterAll(async () => {
     await vscode?.close();
     await browser?.close();
@@ -96,6 +102,9 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
     await vscode.waitForStatus(/Synced/);
     const shot = await vscode.screenshot("01-edit-in-vscode-synced");
     expect(shot.distinctColors).toBeGreaterThan(50);
+    const bar = await vscode.screenshotOf("01-status-bar-synced", vscode.page.locator(".part.statusbar"));
+    expect(bar.width).toBe(1400);
+    expect(bar.distinctColors).toBeGreaterThan(10);
   });
 
   it("an edit on the CLI device appears in the open editor", async () => {
@@ -154,7 +163,7 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
     const pane = vscode.pane("Conflicts");
     const row = vscode.treeRow(pane, "notes.md");
     await row.waitFor();
-    expect(await row.innerText()).toContain("cli-laptop");
+    expect(await row.textContent()).toContain("cli-laptop");
     await vscode.waitForStatus(/1 conflict/);
     await vscode.screenshot("05-conflicts-view");
 
@@ -173,9 +182,11 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
   });
 
   it("restoring a version from File History brings back the old content on both devices", async () => {
-    await vscode.openFile("notes.md");
-    await vscode.runCommand("Workspace Sync: Show File History");
+    // No editor open: the view shows the file picked in the Explorer's context menu.
+    await vscode.closeAllEditors();
+    await vscode.explorerContextCommand("notes.md", "Show File History");
     const pane = vscode.pane("File History");
+    await pane.locator(".pane-header", { hasText: "notes.md" }).waitFor();
     const first = vscode.treeRow(pane, /v1 · created · vscode-desk/);
     await first.waitFor();
     await vscode.treeRow(pane, /current/).waitFor();
@@ -199,6 +210,12 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
       );
     }
     await vscode.treeRow(pane, /modified · vscode-desk · .* · current/).waitFor();
+    // The open diff's right side is the file itself: it shows the restored content too.
+    await eventually(
+      () => vscode.diffTexts(),
+      ([, r]) => r === original,
+      "the restored content in the editor",
+    );
     await vscode.screenshot("08-restored");
   });
 
@@ -237,6 +254,47 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
       () => listFolder(cli.folder),
       (names) => !names.some((name) => name.includes("conflicted copy")),
       "the copy gone on the CLI device",
+    );
+  });
+
+  it("Keep Editing holds the download until the file is saved; then both versions are kept", async () => {
+    await vscode.closeAllEditors();
+    await vscode.openFile("notes.md");
+    await vscode.typeAtEnd("kept editing in VS Code\n");
+    const base = await readText(cliFile("notes.md"));
+    await cliWrite("notes.md", `${base}the CLI wrote this meanwhile\n`);
+    const toast = await vscode.waitForNotification(/A newer version of notes\.md arrived/);
+    await toast.getByRole("button", { name: "Keep Editing", exact: true }).click();
+    await vscode.waitForStatus(/1 file waiting/);
+    await vscode.screenshot("10b-keep-editing-waiting");
+    expect(await readText(vscodeFile("notes.md"))).not.toContain("the CLI wrote this meanwhile");
+
+    await vscode.save();
+    // Both edits survive, on both devices: one in notes.md, the other in a conflicted copy.
+    for (const device of [folder, cli.folder]) {
+      await eventually(
+        async () => {
+          const names = await listFolder(device);
+          const texts = await Promise.all(
+            names.filter((name) => name.startsWith("notes")).map((name) => readText(join(device, name))),
+          );
+          return texts.join("\n---\n");
+        },
+        (all) => all.includes("kept editing in VS Code") && all.includes("the CLI wrote this meanwhile"),
+        `both edits in ${device}`,
+      );
+    }
+    await vscode.waitForStatus(/conflict/);
+    // Tidy up: keep what the file holds now.
+    await vscode.runCommand("Workspace Sync: Focus on Conflicts View");
+    await vscode.rowAction(
+      vscode.treeRow(vscode.pane("Conflicts"), "notes.md"),
+      "Keep Theirs (the Original)",
+    );
+    await eventually(
+      () => listFolder(cli.folder),
+      (names) => !names.some((name) => name.includes("conflicted copy")),
+      "no copies left on the CLI device",
     );
   });
 

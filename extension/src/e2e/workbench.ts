@@ -46,7 +46,7 @@ export class Workbench {
   async waitForStatus(text: RegExp, timeout = 60_000): Promise<string> {
     const item = this.statusItem();
     await item.filter({ hasText: text }).waitFor({ timeout });
-    return (await item.innerText()).trim();
+    return ((await item.textContent()) ?? "").trim();
   }
 
   /** Runs a command from F1 by its palette title, waiting for its row before pressing Enter. */
@@ -163,6 +163,27 @@ export class Workbench {
     const left = await this.editorText(diff.locator(".editor.original .monaco-editor").first());
     const right = await this.editorText(diff.locator(".editor.modified .monaco-editor").first());
     return [left, right];
+  }
+
+  /** Runs a command from a file's context menu in the Explorer. */
+  async explorerContextCommand(fileName: string, title: string): Promise<void> {
+    await this.runCommand("View: Show Explorer");
+    const row = this.page.locator(".explorer-folders-view .monaco-list-row", { hasText: fileName }).first();
+    await row.click({ button: "right" });
+    const item = this.page.locator(".context-view .monaco-menu .action-item", { hasText: title }).first();
+    // VS Code's menus can ignore a click that lands right after they open: focus the item, then Enter.
+    await item.hover();
+    await item.locator(".action-label").focus();
+    await this.page.keyboard.press("Enter");
+    await item.waitFor({ state: "detached" });
+  }
+
+  /** A screenshot of one part of the window (the status bar, a view) as an artifact. */
+  async screenshotOf(step: string, part: Locator): Promise<ScreenshotCheck & { path: string }> {
+    await mkdir(artifactsDir, { recursive: true });
+    const path = join(artifactsDir, `${this.name}-${step}.png`);
+    const bytes = await part.screenshot({ path, animations: "disabled" });
+    return { path, ...checkScreenshot(bytes) };
   }
 
   /** Saves a screenshot as an artifact and checks it shows a rendered workbench, not a blank page. */

@@ -61,6 +61,13 @@ describe("the status bar from the engine's state", () => {
     expect(presentStatus(snapshot, now).text).toBe("$(sync~spin) Syncing 2 files $(warning) 1");
   });
 
+  it("shows a round failed only by downloads held over unsaved edits as waiting, not failed", () => {
+    const held = { code: "held_unsaved_edits", message: "notes.md has unsaved edits" };
+    expect(kindOf({ engine: engine({ state: "error", lastError: held }), held: 1 })).toBe("waiting");
+    const other = { code: "ENOSPC", message: "disk full" };
+    expect(kindOf({ engine: engine({ state: "error", lastError: other }), held: 1 })).toBe("failed");
+  });
+
   it("shows the pause setting before the engine has caught up with it", () => {
     expect(kindOf({ pausedSetting: true })).toBe("paused");
   });

@@ -1,4 +1,5 @@
 import type { EngineStatus } from "../engine/index.ts";
+import { HELD_UNSAVED_EDITS } from "./guarded-fs.ts";
 import type { TransferProgress } from "./progress-model.ts";
 import type { StatusSnapshot } from "./status-model.ts";
 
@@ -30,7 +31,8 @@ export function snapshotFromEngine(inputs: StatusInputs): StatusSnapshot {
     held: inputs.held,
     skipped: engine?.skipped.length ?? 0,
     conflicts: inputs.conflicts,
-    failed: state === "error",
+    // A download held over unsaved edits fails its round on purpose: that is "waiting", not "failed".
+    failed: state === "error" && !(inputs.held > 0 && engine?.lastError?.code === HELD_UNSAVED_EDITS),
     lastSyncedAt: engine?.lastSyncAt ? new Date(engine.lastSyncAt) : undefined,
     lastError: engine?.lastError?.message,
   };

@@ -1,8 +1,10 @@
 import type { FileSystem } from "../engine/index.ts";
 
+export const HELD_UNSAVED_EDITS = "held_unsaved_edits";
+
 /** A download was held back because the file has unsaved edits; sync retries it later. */
 export class HeldForUnsavedEditsError extends Error {
-  readonly code = "held_unsaved_edits" as const;
+  readonly code = HELD_UNSAVED_EDITS;
   constructor(readonly path: string) {
     super(`${path} has unsaved edits in an editor; the newer version waits`);
     this.name = "HeldForUnsavedEditsError";
