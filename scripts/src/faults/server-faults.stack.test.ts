@@ -52,7 +52,7 @@ describe("server faults", () => {
   it("kill -9 of Kafka, the notifier, the edge API, PostgreSQL and the S3 store, alone and in pairs: devices converge on each path's last write, each change applied once", async () => {
     const devices = world.devices;
     const expected = new Map<string, string | null>(); // path -> last content written (null: deleted)
-    const errors: string[] = [];
+    const errors: string[] = []; // failed rounds seen during the outages
     let step = 0;
     let running = true;
 
@@ -72,9 +72,12 @@ describe("server faults", () => {
         expected.set(path, body);
       }
       step++;
+      // syncNow resolves after a failed round too: the engine reports it in its status and retries.
       await device.engine.syncNow().catch((error: unknown) => {
         errors.push(String(error));
       });
+      const { state: after, lastError } = device.engine.status();
+      if (after === "offline" || after === "error") errors.push(`${after}: ${lastError?.code}`);
     };
     const workload = (async () => {
       while (running) await oneStep();
