@@ -15,6 +15,7 @@ import { makeChunk, putChunk } from "@wsync/edge-api/testing/chunks";
 import { type ScaledServices, startScaledStack } from "@wsync/local-stack/scaled-stack";
 import { readStackEnvFile, runStackScript } from "@wsync/local-stack/stack-scripts";
 import { ApiClient, type ChunkHash } from "@wsync/shared-protocol";
+import postgres from "postgres";
 import type { BenchResult, ResultRow } from "../report.ts";
 import { row } from "../report.ts";
 import { summarize } from "../stats.ts";
@@ -23,6 +24,8 @@ const env = process.env;
 const seconds = Number(env.BENCH_SCALED_SECONDS ?? 4);
 const repeats = Number(env.BENCH_SCALED_REPEATS ?? 3);
 const clients = Number(env.BENCH_SCALED_CLIENTS ?? 16);
+/** Failed requests during measurement (none expected). */
+const errors: string[] = [];
 const log = (line: string) => process.stderr.write(`[scaled-api] ${line}\n`);
 
 interface Setup {
@@ -79,8 +82,14 @@ async function throughput(
   await Promise.all(
     workers.map(async (worker) => {
       for (let i = 0; performance.now() < until; i++) {
-        await op(worker, i);
-        done++;
+        try {
+          await op(worker, i);
+          done++;
+        } catch (error) {
+          // Counted, not fatal: the report lists them. A commit's version is read back.
+          errors.push(error instanceof Error ? error.message : String(error));
+          worker.version = (await worker.client.getFile(worker.fileId)).version;
+        }
       }
     }),
   );
@@ -94,7 +103,20 @@ const commit = async (w: Worker) => {
   w.version = receipt.version;
 };
 
-async function measure(services: ScaledServices, setup: Setup) {
+interface Running {
+  setup: Setup;
+  workers: Worker[];
+  upload: number[];
+  commits: number[];
+  /** PostgreSQL transactions (each autocommit statement is one) per request, for each window. */
+  uploadXacts: number[];
+  commitXacts: number[];
+  /** Transactions committed on the stack's database so far. */
+  xacts(): Promise<number>;
+  close(): Promise<void>;
+}
+
+async function startSetup(services: ScaledServices, setup: Setup): Promise<Running> {
   const runDir = await mkdtemp(join(tmpdir(), "wsync-bench-scaled-"));
   const id = crypto.randomUUID().slice(0, 8);
   const stack = await startScaledStack({
@@ -114,20 +136,78 @@ async function measure(services: ScaledServices, setup: Setup) {
       rateLimits: { registerPerAddress: { limit: 100_000, windowSeconds: 60 } },
     },
   });
+  const admin = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
+  const xacts = async () => {
+    // An idle backend flushes its statistics to the shared counters within 10 s (PostgreSQL 15).
+    await new Promise((resolve) => setTimeout(resolve, 11_000));
+    const [row] = await admin<{ n: string }[]>`
+      SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()`;
+    return Number(row?.n ?? Number.NaN);
+  };
+  const close = async () => {
+    await admin.end({ timeout: 5 });
+    await stack.close();
+    await rm(runDir, { recursive: true, force: true });
+  };
   try {
     const workers = await prepare(stack.apiUrl);
     await throughput(workers, uploadUrl); // warm-up: connections, JIT, caches
-    const upload: number[] = [];
-    const commits: number[] = [];
+    return { setup, workers, upload: [], commits: [], uploadXacts: [], commitXacts: [], xacts, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** One window: its request rate, and the PostgreSQL transactions per request it caused. */
+async function measureWindow(
+  one: Running,
+  op: (w: Worker, i: number) => Promise<unknown>,
+  rates: number[],
+  perRequest: number[] | null,
+) {
+  const before = perRequest ? await one.xacts() : 0;
+  const started = performance.now();
+  const rate = await throughput(one.workers, op);
+  const requests = rate * ((performance.now() - started) / 1000);
+  rates.push(rate);
+  // Less the one transaction that read the counter. (The notifier's relay sweeps add one every 5 s.)
+  if (perRequest) perRequest.push(((await one.xacts()) - before - 1) / requests);
+}
+
+/**
+ * All four stacks run at once and are measured in turn, round after round, so that the machine's
+ * drift (it is shared) spreads over all of them instead of favouring whichever ran first.
+ */
+async function measureAll(services: ScaledServices) {
+  const running: Running[] = [];
+  try {
+    for (const setup of setups) running.push(await startSetup(services, setup));
     for (let r = 0; r < repeats; r++) {
-      upload.push(await throughput(workers, uploadUrl));
-      commits.push(await throughput(workers, commit));
+      for (const one of running) {
+        // Transactions are counted in the first round only: each count waits for the statistics.
+        await measureWindow(one, uploadUrl, one.upload, r === 0 ? one.uploadXacts : null);
+        await measureWindow(one, commit, one.commits, r === 0 ? one.commitXacts : null);
+      }
     }
-    log(`${setup.label}: upload-url ${upload.map(Math.round)} /s, commit ${commits.map(Math.round)} /s`);
-    return { upload: summarize(upload), commit: summarize(commits) };
+    for (const one of running) {
+      log(
+        `${one.setup.label}: upload-url ${one.upload.map(Math.round)} /s, commit ${one.commits.map(Math.round)} /s`,
+      );
+    }
+    return new Map(
+      running.map((one) => [
+        one.setup.label,
+        {
+          upload: summarize(one.upload),
+          commit: summarize(one.commits),
+          uploadXacts: summarize(one.uploadXacts),
+          commitXacts: summarize(one.commitXacts),
+        },
+      ]),
+    );
   } finally {
-    await stack.close();
-    await rm(runDir, { recursive: true, force: true });
+    for (const one of running) await one.close();
   }
 }
 
@@ -177,13 +257,18 @@ export async function run(): Promise<BenchResult> {
     };
   }
   try {
-    const results = new Map<string, Awaited<ReturnType<typeof measure>>>();
-    for (const setup of setups) results.set(setup.label, await measure(services, setup));
+    const results = await measureAll(services);
     const base = results.get(setups[0]?.label ?? "");
     const rows: ResultRow[] = [];
-    for (const [metric, pick] of [
-      ["upload-url (a chunk the user owns)", (r: { upload: unknown }) => r.upload],
-      ["commit (a new version of the user's file, chunks owned)", (r: { commit: unknown }) => r.commit],
+    for (const [metric, unit, pick] of [
+      ["upload-url (a chunk the user owns)", "req/s", (r: { upload: unknown }) => r.upload],
+      [
+        "commit (a new version of the user's file, chunks owned)",
+        "req/s",
+        (r: { commit: unknown }) => r.commit,
+      ],
+      ["PostgreSQL transactions per upload-url", "xact", (r: { uploadXacts: unknown }) => r.uploadXacts],
+      ["PostgreSQL transactions per commit", "xact", (r: { commitXacts: unknown }) => r.commitXacts],
     ] as const) {
       for (const setup of setups) {
         const result = results.get(setup.label);
@@ -193,7 +278,9 @@ export async function run(): Promise<BenchResult> {
           setup === setups[0]
             ? undefined
             : { label: setups[0]?.label ?? "", figure: pick(base as never) as ReturnType<typeof summarize> };
-        rows.push(row(`${metric}: ${setup.label}`, "req/s", figure, reference, { higherIsBetter: true }));
+        rows.push(
+          row(`${metric}: ${setup.label}`, unit, figure, reference, { higherIsBetter: unit === "req/s" }),
+        );
       }
     }
     return {
@@ -201,9 +288,17 @@ export async function run(): Promise<BenchResult> {
       title: "Scaled metadata API: one vs two instances, Redis cache on vs off",
       setup:
         `${clients} closed-loop clients (one user each) through nginx to 1 or 2 edge API processes, ` +
-        `${repeats} windows of ${seconds} s per figure, on Debian PostgreSQL 15 and Versity Gateway; ` +
+        `${repeats} windows of ${seconds} s per figure, the four setups running side by side and measured ` +
+        "in turn each round, on Debian PostgreSQL 15 and Versity Gateway; " +
         "client, nginx, instances, PostgreSQL and Redis share the machine's cores.",
       rows,
+      ...(errors.length > 0
+        ? {
+            problems: [
+              `${errors.length} request(s) failed during measurement, e.g. ${errors.slice(0, 3).join("; ")}`,
+            ],
+          }
+        : {}),
     };
   } finally {
     await stopServices();
