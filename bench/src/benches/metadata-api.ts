@@ -75,6 +75,22 @@ function lender(clients: Client[]) {
 }
 
 /**
+ * Waits until the server answers a health check quickly again: the previous workload's requests
+ * still in flight when autocannon stopped must not count against the next one.
+ */
+async function settle(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const started = performance.now();
+    await fetch(`${url}/healthz`).then((answer) => answer.arrayBuffer());
+    if (performance.now() - started < 50) break;
+    await sleep(500);
+  }
+  await sleep(500);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
  * The floor under a commit: a minimal durable write transaction (UPDATE one row, INSERT one row) on
  * the same PostgreSQL, through a postgres.js pool of 10 like the edge API's, `connections` callers.
  */
@@ -160,6 +176,23 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
       postgres: [] as LoadResult[],
     };
     for (let round = 0; round < config.apiRepeats; round++) {
+      // The reference first, on a server that has drained the previous round's work.
+      await settle(edge.url);
+      runs.healthz.push(
+        await load({
+          url: edge.url,
+          connections,
+          seconds,
+          next: () => ({ method: "GET", path: "/healthz", headers: {} }),
+        }),
+      );
+      await settle(edge.url);
+      // Commits still in flight when the last run stopped may have landed since: start from the truth.
+      await Promise.all(
+        clients.map(async (c) => {
+          c.version = (await new ApiClient({ baseUrl: edge.url, token: c.token }).getFile(c.fileId)).version;
+        }),
+      );
       const commitClients = lender(clients);
       runs.commit.push(
         await load({
@@ -184,6 +217,7 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
         }),
       );
       const singleClients = lender(clients);
+      await settle(edge.url);
       runs.single.push(
         await load({
           url: edge.url,
@@ -199,6 +233,7 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
         }),
       );
       const batchClients = lender(clients);
+      await settle(edge.url);
       runs.batch.push(
         await load({
           url: edge.url,
@@ -216,14 +251,6 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
             }),
           }),
           onAnswer: (_status, _body, context) => batchClients.give(context),
-        }),
-      );
-      runs.healthz.push(
-        await load({
-          url: edge.url,
-          connections,
-          seconds,
-          next: () => ({ method: "GET", path: "/healthz", headers: {} }),
         }),
       );
       runs.postgres.push(await postgresTransactions(database.url, connections, seconds));
@@ -246,7 +273,7 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
     return {
       id: "metadata-api",
       title: "4. Metadata API on real PostgreSQL",
-      setup: `Edge API (own process, request log on) on PostgreSQL 15 and Versity Gateway from scripts/stack; ${connections} concurrent clients (autocannon, one request at a time each), ${connections} users with one file each; ${seconds} s per run, ${config.apiRepeats} rounds, workloads interleaved. Commit: a new version with the file's one (owned) chunk. upload-url: a new random chunk hash each (pins it, issues an upload tag, presigns a PUT). Batch: ${batch} chunks per request.`,
+      setup: `Edge API (own process, request log on) on PostgreSQL 15 and Versity Gateway from scripts/stack; ${connections} concurrent clients (autocannon, one request at a time each), ${connections} users with one file each; ${seconds} s per run, ${config.apiRepeats} rounds, workloads interleaved, each after the server settled (a health check answered in under 50 ms). Commit: a new version with the file's one (owned) chunk. upload-url: a new random chunk hash each (pins it, issues an upload tag, presigns a PUT). Batch: ${batch} chunks per request.`,
       rows: [
         row(
           "commits",
