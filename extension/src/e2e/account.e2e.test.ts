@@ -17,6 +17,7 @@ describe("accounts from the command palette, against the local stack", () => {
   let server: CodeServer;
   let browser: Browser;
   let vscode: Workbench;
+  let stackStopped = false;
 
   beforeAll(async () => {
     stack = await startE2eStack();
@@ -46,7 +47,7 @@ describe("accounts from the command palette, against the local stack", () => {
     await vscode?.close();
     await browser?.close();
     await server?.stop();
-    await stack?.stop();
+    if (!stackStopped) await stack?.stop();
     if (folder) await rm(folder, { recursive: true, force: true });
   });
 
@@ -128,5 +129,18 @@ describe("accounts from the command palette, against the local stack", () => {
       await new ApiClient({ baseUrl: stack.apiUrl, token: login.token }).listDevices()
     ).devices.map((device) => device.name);
     expect(names).toContain("e2e-vscode");
+  });
+
+  it("shows Offline when the server is gone, and the details on a click", async () => {
+    await vscode.waitForStatus(/Synced/);
+    stackStopped = true;
+    await stack.stop();
+    await vscode.runCommand("Workspace Sync: Sync Now");
+    await vscode.waitForStatus(/Offline/);
+    await vscode.statusItem().click();
+    const dialog = vscode.page.locator(".monaco-dialog-box");
+    await dialog.filter({ hasText: "Offline: the server cannot be reached" }).waitFor();
+    await vscode.screenshot("07-offline-details");
+    await dialog.getByRole("button", { name: "Cancel" }).click();
   });
 });

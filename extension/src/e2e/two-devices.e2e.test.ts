@@ -58,6 +58,7 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
         "wsync.serverUrl": stack.apiUrl,
         "wsync.notifierUrl": stack.notifierUrl,
         "wsync.deviceName": "vscode-desk",
+        "wsync.ignore": [".git/", "node_modules/", "*.log"],
       },
       keepLogsIn: join(artifactsDir, "logs", "two-devices-vscode"),
     });
@@ -121,6 +122,35 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
       "the CLI edit in the VS Code editor",
     );
     await vscode.screenshot("02-edit-from-cli-in-editor");
+  });
+
+  it("files changed outside the editor sync too; files matching wsync.ignore do not", async () => {
+    await writeFile(vscodeFile("debug.log"), "noise\n");
+    await writeFile(vscodeFile("outside.md"), "written by another program\n");
+    await eventually(
+      () => readText(cliFile("outside.md")),
+      (text) => text === "written by another program\n",
+      "outside.md on the CLI device",
+    );
+    // Written together, synced in the same pass: had debug.log been sent, it would be there by now.
+    const { changes } = await cli.api.changes();
+    expect(changes.map((change) => change.name)).not.toContain("debug.log");
+    expect(await listFolder(cli.folder)).not.toContain("debug.log");
+  });
+
+  it("the output channel logs what sync does", async () => {
+    await vscode.runCommand("Workspace Sync: Show Log");
+    const output = vscode.page.locator(".part.panel .monaco-editor").first();
+    const text = await eventually(
+      () => vscode.editorText(output),
+      (lines) =>
+        lines.includes("applied 1 change(s) here: notes.md") && lines.includes("uploaded outside.md"),
+      "sync's work in the output channel",
+    );
+    expect(text).toContain("[info]");
+    await vscode.screenshot("02b-output-channel");
+    await vscode.page.keyboard.press("Control+J");
+    await output.waitFor({ state: "hidden" });
   });
 
   it("a conflict opens the diff editor with both sides, and Keep Mine resolves it on both devices", async () => {
@@ -217,6 +247,23 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
       "the restored content in the editor",
     );
     await vscode.screenshot("08-restored");
+
+    // An older version opens as a read-only document of its own.
+    await vscode.treeRow(pane, /v2 · modified/).click({ button: "right" });
+    const open = vscode.page
+      .locator(".context-view .monaco-menu .action-item", { hasText: "Open Version" })
+      .first();
+    await open.hover();
+    await open.locator(".action-label").focus();
+    await vscode.page.keyboard.press("Enter");
+    const version2 = await eventually(
+      () => vscode.editorText(),
+      (text) => text.includes("second line, from VS Code") && !text.includes("third line"),
+      "version 2 in a read-only editor",
+    );
+    await vscode.typeAtEnd("cannot type here");
+    expect(await vscode.editorText()).toBe(version2);
+    await vscode.screenshot("08b-version-read-only");
   });
 
   it("unsaved edits are not overwritten by a download: the user is asked, and Load keeps them as a copy", async () => {
@@ -285,16 +332,17 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
       );
     }
     await vscode.waitForStatus(/conflict/);
-    // Tidy up: keep what the file holds now.
+    // The user merges the two by hand in the original, unsaved, and says so.
+    await vscode.closeAllEditors();
+    await vscode.openFile("notes.md");
+    await vscode.typeAtEnd("merged by hand\n");
     await vscode.runCommand("Workspace Sync: Focus on Conflicts View");
-    await vscode.rowAction(
-      vscode.treeRow(vscode.pane("Conflicts"), "notes.md"),
-      "Keep Theirs (the Original)",
-    );
+    await vscode.rowAction(vscode.treeRow(vscode.pane("Conflicts"), "notes.md"), "I Merged It");
     await eventually(
-      () => listFolder(cli.folder),
-      (names) => !names.some((name) => name.includes("conflicted copy")),
-      "no copies left on the CLI device",
+      async () => ({ names: await listFolder(cli.folder), text: await readText(cliFile("notes.md")) }),
+      ({ names, text }) =>
+        !names.some((name) => name.includes("conflicted copy")) && text.includes("merged by hand"),
+      "the merge saved and the copy gone on the CLI device",
     );
   });
 
@@ -312,7 +360,9 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
       (names) => !names.includes("old.md"),
       "old.md deleted in VS Code's folder",
     );
-    await vscode.runCommand("Workspace Sync: Refresh File History");
+    // A file with one version, so the Recently deleted group fits in the view without scrolling.
+    await vscode.closeAllEditors();
+    await vscode.explorerContextCommand("outside.md", "Show File History");
     const pane = vscode.pane("File History");
     const group = vscode.treeRow(pane, "Recently deleted");
     await group.waitFor();

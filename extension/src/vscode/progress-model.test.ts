@@ -36,6 +36,18 @@ describe("transfer progress", () => {
     expect(reported).toBe(100);
   });
 
+  it("shows bytes so far and no percentage while a download's size is unknown", () => {
+    const progress = {
+      filesDone: 0,
+      filesTotal: 2,
+      bytesDone: 3 * MB,
+      bytesTotal: 3 * MB,
+      sizesKnown: false,
+    };
+    expect(progressMessage(progress)).toBe("0 of 2 files · 3.0 MB so far");
+    expect(progressIncrement(0, progress)).toBe(0);
+  });
+
   it("counts files when there are no bytes (deletes, renames)", () => {
     expect(percentDone({ filesDone: 1, filesTotal: 4, bytesDone: 0, bytesTotal: 0 })).toBe(25);
     expect(percentDone({ filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 })).toBe(0);

@@ -6,6 +6,8 @@ export interface TransferProgress {
   filesTotal: number;
   bytesDone: number;
   bytesTotal: number;
+  /** False while a download of unknown size runs: then there is no percentage to show. */
+  sizesKnown?: boolean;
 }
 
 /**
@@ -18,10 +20,11 @@ export function isLongTransfer(progress: TransferProgress): boolean {
   return progress.bytesTotal >= LONG_TRANSFER.bytes || progress.filesTotal >= LONG_TRANSFER.files;
 }
 
-/** "3 of 10 files · 1.2 MB of 5.0 MB". */
+/** "3 of 10 files · 1.2 MB of 5.0 MB" (or "· 1.2 MB so far" when sizes are not known yet). */
 export function progressMessage(progress: TransferProgress): string {
   const files =
     progress.filesTotal === 1 ? "1 file" : `${progress.filesDone} of ${plural(progress.filesTotal, "file")}`;
+  if (progress.sizesKnown === false) return `${files} · ${formatBytes(progress.bytesDone)} so far`;
   return `${files} · ${formatBytes(progress.bytesDone)} of ${formatBytes(progress.bytesTotal)}`;
 }
 
@@ -30,6 +33,7 @@ export function progressMessage(progress: TransferProgress): string {
  * bytes (files when there are no bytes to count). Never negative: a retried chunk must not move it back.
  */
 export function progressIncrement(reportedPercent: number, progress: TransferProgress): number {
+  if (progress.sizesKnown === false) return 0;
   const percent = percentDone(progress);
   return Math.max(0, percent - reportedPercent);
 }

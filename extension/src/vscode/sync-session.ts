@@ -12,6 +12,7 @@ import { relativeTo } from "./paths.ts";
 import { TransferProgressNotifier } from "./progress-notifier.ts";
 import type { StoredSession } from "./session-model.ts";
 import type { Settings } from "./settings.ts";
+import { syncOptions } from "./sync-options.ts";
 import { TransferTracker } from "./transfer-tracker.ts";
 import { workspaceWatch } from "./workspace-watcher.ts";
 
@@ -52,15 +53,7 @@ export class SyncSession implements vscode.Disposable {
       (path) => void this.askAboutUnsavedEdits(path),
     );
     this.engine = createSyncEngine({
-      folder: folder.fsPath,
-      stateDir: stateDirFor(storageDir, session, folder),
-      apiUrl: session.serverUrl,
-      notifierUrl: settings.notifierUrl,
-      token: session.token,
-      deviceId: session.deviceId,
-      deviceName: session.deviceName,
-      concurrency: settings.uploadParallelism,
-      ignorePatterns: settings.ignore,
+      ...syncOptions(settings, session, folder.fsPath, stateDirFor(storageDir, session, folder)),
       fileSystem: guardedFileSystem(new NodeFileSystem(folder.fsPath), {
         allowsReplace: (path) => this.guard.allows(path),
         watch: workspaceWatch(folder),
@@ -74,10 +67,13 @@ export class SyncSession implements vscode.Disposable {
       }),
       this.engine.on("status", (status) => {
         if (status.state !== this.lastState) {
+          // Passes come and go every few seconds: only the states a user acts on are worth an info line.
+          const routine =
+            status.state === "syncing" || (status.state === "idle" && this.lastState === "syncing");
           const error = status.lastError ? `: ${status.lastError.message}` : "";
-          this.log.info(
-            `sync is ${status.state}${status.state === "error" || status.state === "offline" ? error : ""}`,
-          );
+          const line = `sync is ${status.state}${status.state === "error" || status.state === "offline" ? error : ""}`;
+          if (routine) this.log.debug(line);
+          else this.log.info(line);
           this.lastState = status.state;
         }
         if (status.state !== "syncing") {
@@ -88,11 +84,9 @@ export class SyncSession implements vscode.Disposable {
         events.onStatus();
       }),
       this.engine.on("transfer", (event) => {
-        if (event.bytesDone >= event.bytesTotal) {
-          this.log.debug(
-            `${event.direction === "upload" ? "uploaded" : "downloaded"} ${event.path} (${event.bytesTotal} bytes)`,
-          );
-        }
+        // Downloads are logged when they land ("applied ... here"); their size is not known before.
+        if (TransferTracker.completes(event))
+          this.log.info(`uploaded ${event.path} (${event.bytesTotal} bytes)`);
         this.tracker.record(event);
         this.progress.update();
         events.onStatus();
