@@ -7,6 +7,7 @@ import {
 } from "@wsync/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEdgeApi } from "./index.ts";
+import { forwardedFor } from "./node.ts";
 import { makeChunk, uploadChunk } from "./testing/chunks.ts";
 
 let database: TestDatabase;
@@ -60,6 +61,47 @@ describe("startEdgeApi (Node)", () => {
       expect((await new ApiClient({ baseUrl: again.url, token: login.token }).me()).storageUsed).toBe(18);
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe("behind a load balancer (trustProxy)", () => {
+  it("forwardedFor takes the address the nearest proxy saw: the last X-Forwarded-For entry", () => {
+    expect(forwardedFor("203.0.113.9")).toBe("203.0.113.9");
+    expect(forwardedFor("10.9.9.9, 198.51.100.7")).toBe("198.51.100.7");
+    expect(forwardedFor(undefined)).toBeUndefined();
+    expect(forwardedFor(" ")).toBeUndefined();
+  });
+
+  it("per-address limits count each client's forwarded address, not the balancer's", async () => {
+    const { drop: _, ...s3 } = bucket;
+    const api = await startEdgeApi({
+      databaseUrl: database.url,
+      s3,
+      port: 0,
+      log: () => {},
+      trustProxy: true,
+      config: {
+        maintenanceIntervalSeconds: 0,
+        rateLimits: { registerPerAddress: { limit: 1, windowSeconds: 600 } },
+      },
+    });
+    try {
+      const register = (from: string) =>
+        fetch(`${api.url}/api/v1/auth/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-forwarded-for": from },
+          body: JSON.stringify({
+            email: `proxy-${crypto.randomUUID().slice(0, 8)}@example.com`,
+            password: "a good password",
+            deviceName: "d",
+          }),
+        });
+      expect((await register("198.51.100.1")).status).toBe(201);
+      expect((await register("198.51.100.2")).status).toBe(201);
+      expect((await register("198.51.100.1")).status).toBe(429);
+    } finally {
+      await api.close();
     }
   });
 });
