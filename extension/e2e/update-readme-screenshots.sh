@@ -15,6 +15,7 @@ copy() {
 }
 copy account-06-sign-in-email.png sign-in.png
 copy two-devices-01-status-bar-synced.png status-bar.png
+copy two-devices-11b-progress.png progress.png
 copy two-devices-07-file-history-diff.png file-history.png
 copy two-devices-08-restored.png file-history-restored.png
 copy two-devices-03-conflict-notification.png conflict-notification.png

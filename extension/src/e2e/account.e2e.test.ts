@@ -5,6 +5,7 @@ import { ApiClient } from "@wsync/shared-protocol";
 import type { Browser } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CodeServer, startCodeServer } from "./code-server.ts";
+import { signInFromPalette } from "./flows.ts";
 import { startE2eStack } from "./stack.ts";
 import { launchBrowser, Workbench } from "./workbench.ts";
 
@@ -131,6 +132,24 @@ describe("accounts from the command palette, against the local stack", () => {
     expect(names).toContain("e2e-vscode");
   });
 
+  it("signs out by itself when this device is revoked from another one, and says so", async () => {
+    const other = await new ApiClient({ baseUrl: stack.apiUrl }).login({
+      email,
+      password,
+      deviceName: "e2e-admin",
+    });
+    const api = new ApiClient({ baseUrl: stack.apiUrl, token: other.token });
+    const device = (await api.listDevices()).devices.find((entry) => entry.name === "e2e-vscode");
+    if (!device) throw new Error("the VS Code device is not listed");
+    await api.revokeDevice(device.deviceId);
+    await vscode.waitForNotification(/this device was signed out \(its access was revoked/);
+    await vscode.waitForStatus(/Sign in to sync/);
+    await vscode.screenshot("07-revoked-elsewhere");
+
+    await signInFromPalette(vscode, email, password);
+    await vscode.waitForStatus(/Synced/);
+  });
+
   it("shows Offline when the server is gone, and the details on a click", async () => {
     await vscode.waitForStatus(/Synced/);
     stackStopped = true;
@@ -140,7 +159,7 @@ describe("accounts from the command palette, against the local stack", () => {
     await vscode.statusItem().click();
     const dialog = vscode.page.locator(".monaco-dialog-box");
     await dialog.filter({ hasText: "Offline: the server cannot be reached" }).waitFor();
-    await vscode.screenshot("07-offline-details");
+    await vscode.screenshot("08-offline-details");
     await dialog.getByRole("button", { name: "Cancel" }).click();
   });
 });

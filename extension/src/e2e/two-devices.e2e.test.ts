@@ -1,4 +1,5 @@
-import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { mkdtemp, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser } from "playwright-core";
@@ -378,6 +379,23 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
         `old.md back in ${file}`,
       );
     }
+  });
+
+  it("a long transfer shows its progress with Cancel, which pauses sync until resumed", async () => {
+    // Random bytes, so nothing deduplicates: every chunk is uploaded.
+    await writeFile(vscodeFile("big.bin"), randomBytes(128 * 1024 * 1024));
+    const toast = await vscode.waitForNotification(/Workspace Sync[\s\S]*1 file · [\d.]+ [KMG]?B of 128 MB/);
+    await vscode.screenshot("11b-progress");
+    await toast.getByRole("button", { name: "Cancel" }).click();
+    await vscode.waitForStatus(/Sync paused/);
+    await vscode.runCommand("Workspace Sync: Resume Sync");
+    await eventually(
+      async () => (await stat(cliFile("big.bin"))).size,
+      (size) => size === 128 * 1024 * 1024,
+      "big.bin on the CLI device",
+      120_000,
+    );
+    await vscode.waitForStatus(/Synced/);
   });
 
   it("pausing stops sync until resumed", async () => {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { conflictedCopyName, isConflictedCopyName } from "../engine/plan/conflict-name.ts";
+import { conflictedCopyName, isConflictedCopyName } from "../engine/index.ts";
 import { parseConflictedCopyName } from "./conflict-name.ts";
 
 const never = () => false;
