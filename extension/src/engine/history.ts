@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   type ApiClient,
   type ChunkHash,
@@ -18,6 +18,14 @@ export interface DeletedFile {
   path: string;
   version: number;
   deletedAt: string;
+}
+
+/**
+ * One key per restore the user asks for, made outside the retry loop: a retry after a lost answer then
+ * replays the first answer instead of failing with version_conflict against the version it made.
+ */
+function restoreKey(): string {
+  return `w1-restore-${randomUUID()}`;
 }
 
 /** Version history and restore, for the extension's File History view and diff editors. */
@@ -80,7 +88,8 @@ export function createHistory(deps: {
     async restore(pathOrFileId, fromVersion) {
       const fileId = resolve(pathOrFileId);
       const version = (await currentVersion(fileId)) + 1;
-      await withRetry(() => deps.api.restore(fileId, { version, fromVersion }));
+      const idempotencyKey = restoreKey();
+      await withRetry(() => deps.api.restore(fileId, { version, fromVersion }, { idempotencyKey }));
       await deps.afterRestore();
     },
     deleted() {
@@ -108,7 +117,8 @@ export function createHistory(deps: {
       const source = fromVersion ?? versions.find((v) => v.action !== "deleted")?.version;
       if (source === undefined) throw new Error("no version to restore");
       const version = (versions[0]?.version ?? 0) + 1;
-      await withRetry(() => deps.api.restore(fileId, { version, fromVersion: source }));
+      const idempotencyKey = restoreKey();
+      await withRetry(() => deps.api.restore(fileId, { version, fromVersion: source }, { idempotencyKey }));
       await deps.afterRestore();
     },
   };
