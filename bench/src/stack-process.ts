@@ -1,6 +1,7 @@
 /**
  * A benchmark stack in a process of its own: `tsx src/stack-process.ts local|real`. Prints one JSON
- * line (apiUrl, notifierUrl, s3, describe) once it serves, and stops on SIGTERM or when stdin closes.
+ * line (apiUrl, notifierUrl, s3, describe) once it serves, and stops when stdin closes (or on SIGTERM,
+ * though embedded PostgreSQL's signal handlers may then end the process first).
  * The devices under test then do not share an event loop with the servers, as in real use.
  */
 import { type StackKind, startBenchStack } from "./stacks.ts";

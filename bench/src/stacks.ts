@@ -170,8 +170,12 @@ export function startStackProcess(kind: StackKind): Promise<StackProcess> {
   const close = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
+    // Closing stdin, not SIGTERM: embedded PostgreSQL's own signal handlers would end the child
+    // before the stack stopped, leaving a detached PostgreSQL behind.
+    child.stdin?.end();
+    const timer = setTimeout(() => child.kill("SIGTERM"), 120_000);
     await exited;
+    clearTimeout(timer);
   };
   return new Promise((resolve, reject) => {
     let buffered = "";
