@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createSyncEngine } from "./engine.ts";
 import { type Devices, startDevices } from "./testing/devices.ts";
 
 let world: Devices;
@@ -42,6 +43,22 @@ describe("two devices", () => {
     a.engine.resume();
     await world.settle();
     expect((await b.tree())["big.bin"]).toBeDefined();
+  });
+
+  it("an engine paused before it starts stays paused, then syncs on resume", async () => {
+    const [a, b] = world.devices as [NonNullable<Devices["devices"][0]>, NonNullable<Devices["devices"][0]>];
+    await b.engine.stop();
+    b.engine = createSyncEngine(b.options);
+    b.engine.pause();
+    await b.engine.start();
+    expect(b.engine.status().state).toBe("paused");
+    await a.write("while-paused.txt", "later");
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    expect((await b.tree())["while-paused.txt"]).toBeUndefined();
+    b.engine.resume();
+    await world.settle();
+    expect(await b.read("while-paused.txt")).toBe("later");
   });
 
   it("lists versions, reads an old one, restores it, and brings a deleted file back", async () => {

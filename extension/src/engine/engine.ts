@@ -255,7 +255,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       hasher = options.hashThreads === 0 ? new InlineHasher() : new WorkerHasher(options.hashThreads);
       scanner = new Scanner(fs, rules, { chunking, hasher, concurrency });
       scanner.seed(seedEntries(store.synced));
-      state = "idle";
+      state = paused ? "paused" : "idle";
       if (options.watch !== false && fs.watch) {
         watcher = fs.watch(onFileEvent, (error) => {
           log("warn", "file watcher failed; rescanning", { error: error.message });
@@ -314,7 +314,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     pause() {
       paused = true;
       cycleAbort.abort();
-      setState("paused");
+      // Paused before start (the pause setting at launch): start() must still open the store.
+      if (state !== "stopped") setState("paused");
     },
     resume() {
       if (!paused) return;
