@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeleteObjectsCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { type LocalStack, startLocalStack } from "@wsync/local-stack/local-stack";
+import { createScratchDatabase } from "@wsync/local-stack/scratch-database";
 import { ApiClient } from "@wsync/shared-protocol";
-import postgres from "postgres";
 
 export type StackKind = "local" | "real";
 
@@ -43,27 +43,8 @@ export function s3Client(stack: Pick<LocalStack, "s3">): S3Client {
 }
 
 /** A database of its own on an admin URL; `drop` removes it. */
-export async function createDatabase(adminUrl: string, prefix = "bench") {
-  const name = `${prefix}_${randomUUID().replaceAll("-", "")}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const dropper = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
+export function createDatabase(adminUrl: string) {
+  return createScratchDatabase(adminUrl, "bench");
 }
 
 /** Deletes every object of the bucket, so a multi-GB run leaves nothing in the store. */
