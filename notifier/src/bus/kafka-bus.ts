@@ -19,6 +19,8 @@ export interface KafkaBusOptions {
   /** Partitions when the topic is created here; more partitions spread a cluster's load, not ours. */
   partitions?: number;
   logger: Logger;
+  /** A publish not acknowledged by then fails, and the producer is replaced (default 30 s). */
+  sendTimeoutMs?: number;
 }
 
 /**
@@ -31,10 +33,12 @@ export class KafkaBus implements EventBus {
   readonly #groupId: string;
   readonly #partitions: number;
   readonly #logger: Logger;
-  readonly #producer: Producer;
+  #producer: Producer;
   readonly #admin: Admin;
   #consumer: Consumer | undefined;
   #connected = false;
+  #producerReady: Promise<void> | undefined;
+  readonly #sendTimeoutMs: number;
 
   constructor(options: KafkaBusOptions) {
     this.#topic = options.topic ?? DEFAULT_TOPIC;
@@ -51,6 +55,7 @@ export class KafkaBus implements EventBus {
     });
     this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
     this.#admin = this.#kafka.admin();
+    this.#sendTimeoutMs = options.sendTimeoutMs ?? 30_000;
   }
 
   /** Connects, and creates the topic if it is missing. Fails when Kafka cannot be reached. */
@@ -60,18 +65,54 @@ export class KafkaBus implements EventBus {
       waitForLeaders: true,
       topics: [{ topic: this.#topic, numPartitions: this.#partitions }],
     });
-    await this.#producer.connect();
+    this.#producerReady = this.#producer.connect();
+    await this.#producerReady;
     this.#connected = true;
   }
 
   async publish(events: readonly BusEvent[]): Promise<void> {
     if (!this.#connected) throw new Error("the Kafka bus is not connected");
     if (events.length === 0) return;
+    // kafkajs normally fails a send after its own retries, but a send caught by a broker restart has
+    // been seen to never settle, and the relay holds its outbox lock until it does. Past the deadline
+    // the send counts as failed (the rows stay unsent; at-least-once) and a fresh producer takes over.
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        reject(new Error(`Kafka did not acknowledge within ${this.#sendTimeoutMs} ms`));
+      }, this.#sendTimeoutMs);
+    });
+    try {
+      await Promise.race([this.#send(events), deadline]);
+    } catch (error) {
+      if (timedOut) this.#replaceProducer();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #send(events: readonly BusEvent[]): Promise<void> {
+    this.#producerReady ??= this.#producer.connect().catch((error: unknown) => {
+      this.#producerReady = undefined;
+      throw error;
+    });
+    await this.#producerReady;
     await this.#producer.send({
       topic: this.#topic,
       acks: -1,
       messages: events.map((event) => ({ key: event.userId, value: JSON.stringify(event) })),
     });
+  }
+
+  #replaceProducer(): void {
+    this.#logger.warn("kafka producer did not answer; replacing it", { timeoutMs: this.#sendTimeoutMs });
+    const stuck = this.#producer;
+    void stuck.disconnect().catch(() => {});
+    this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
+    this.#producerReady = undefined;
   }
 
   async subscribe(handler: BusHandler): Promise<void> {

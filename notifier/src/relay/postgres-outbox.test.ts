@@ -85,6 +85,8 @@ describe("the outbox relay on PostgreSQL", () => {
         10_000,
       );
       expect(published.at(-1)).toEqual(change);
+      // The row is marked sent in the same transaction, after publish returns: wait for that drain.
+      await relay.idle();
       expect(await unsentOutboxRows(sql)).toBe(0);
     } finally {
       await relay.close();

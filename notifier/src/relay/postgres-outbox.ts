@@ -20,6 +20,9 @@ export function postgresOutbox(sql: Sql, logger: Logger): OutboxSource {
   return {
     async relayBatch(limit, publish) {
       return sql.begin(async (tx) => {
+        // A relay that stalls mid-batch (a hung publish, a frozen process) must not hold the outbox
+        // lock forever: PostgreSQL ends the idle transaction, the lock goes, another try takes over.
+        await tx`SET LOCAL idle_in_transaction_session_timeout = '90s'`;
         const [lock] = await tx<
           [{ locked: boolean }]
         >`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK_KEY.toString()}::bigint) AS locked`;

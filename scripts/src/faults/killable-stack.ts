@@ -249,7 +249,9 @@ export async function startKillableStack(options: KillableStackOptions = {}): Pr
     }
     await run("bash", [join(STACK, "kafka.sh"), "stop", runDir]).catch(() => {});
     await run("bash", [join(STACK, "postgres.sh"), "stop", runDir]).catch(() => {});
-    await rm(runDir, { recursive: true, force: true }).catch(() => {});
+    // WSYNC_KEEP_LOGS=1 keeps the run folder (every service's log) for a post-mortem.
+    if (process.env.WSYNC_KEEP_LOGS === "1") console.info(`killable stack: logs kept in ${runDir}`);
+    else await rm(runDir, { recursive: true, force: true }).catch(() => {});
   }
 
   return {

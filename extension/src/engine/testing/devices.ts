@@ -102,7 +102,10 @@ export async function startDevices(
     };
     devices.push(device);
   }
-  for (const device of devices) await device.engine.start();
+  for (const device of devices) {
+    watchLogs(device);
+    await device.engine.start();
+  }
 
   return {
     stack,
@@ -119,12 +122,21 @@ export async function startDevices(
         last = picture;
       }
       const trees = await Promise.all(devices.map(async (d) => [d.name, await d.tree()]));
-      throw new Error(`devices did not converge: ${JSON.stringify(Object.fromEntries(trees), null, 1)}`);
+      // What each engine thought and last complained about: a divergence is a bug to diagnose.
+      const why = devices.map((d) => {
+        const { state, lastError, deferred, problems, skipped } = d.engine.status();
+        return { device: d.name, state, lastError, deferred, problems, skipped, recentLogs: recentLogs(d) };
+      });
+      throw new Error(
+        `devices did not converge: ${JSON.stringify(Object.fromEntries(trees), null, 1)}\n` +
+          `engines: ${JSON.stringify(why, null, 1)}`,
+      );
     },
     async restart(device, more = {}) {
       await device.engine.stop();
       device.options = { ...device.options, ...more };
       device.engine = createSyncEngine(device.options);
+      watchLogs(device);
       await device.engine.start();
     },
     async close() {
@@ -133,6 +145,24 @@ export async function startDevices(
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+const LOG_MEMORY = 30;
+const logsOf = new WeakMap<Device, string[]>();
+
+/** Keeps a device's last warnings and errors, for the report when devices do not converge. */
+function watchLogs(device: Device): void {
+  const lines = logsOf.get(device) ?? [];
+  logsOf.set(device, lines);
+  device.engine.on("log", ({ level, message, data }) => {
+    if (level !== "warn" && level !== "error") return;
+    lines.push(`${new Date().toISOString()} ${level} ${message} ${data ? JSON.stringify(data) : ""}`);
+    if (lines.length > LOG_MEMORY) lines.shift();
+  });
+}
+
+function recentLogs(device: Device): string[] {
+  return logsOf.get(device) ?? [];
 }
 
 export async function readTree(folder: string, prefix = ""): Promise<Record<string, string | null>> {
