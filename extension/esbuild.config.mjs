@@ -13,8 +13,9 @@ await build({
   // The extension host's Node: VS Code 1.90 ships Node 20, code-server 4.139 runs on Node 24.
   target: "node20",
   // `vscode` is provided by the extension host. ws's native speedups are optional and it falls back
-  // without them.
-  external: ["vscode", "bufferutil", "utf-8-validate"],
+  // without them. @parcel/watcher (native) is the engine's own watcher for the CLI; the extension feeds
+  // the engine from VS Code's watcher instead and never loads it, so it is neither bundled nor shipped.
+  external: ["vscode", "bufferutil", "utf-8-validate", "@parcel/watcher"],
   sourcemap: production ? false : "linked",
   minify: production,
   keepNames: true,

@@ -262,6 +262,8 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           fullScanNeeded = true;
           void kick();
         });
+        // The first scan starts once the watcher listens: nothing changed in between goes unseen.
+        await watcher.ready;
       }
       if (options.notifierUrl && options.notifications !== false) {
         const st = store;

@@ -37,4 +37,17 @@ describe("live sync, driven by the watcher and the notifier", () => {
     await eventually(async () => (await a.tree())["live/note.txt"] === undefined);
     expect(a.engine.status().state).not.toBe("error");
   });
+
+  it("a downloaded file (replaced by rename) that is edited again still syncs back, without syncNow", async () => {
+    // Each download writes a temp file and renames it over the target: a watcher that tracks the old
+    // inode goes deaf to the path, and the later edit would wait for the next full rescan.
+    await a.write("replaced/doc.txt", "first from a");
+    await eventually(async () => (await b.tree())["replaced/doc.txt"] === "first from a");
+    await a.write("replaced/doc.txt", "second from a");
+    await eventually(async () => (await b.tree())["replaced/doc.txt"] === "second from a");
+    await b.write("replaced/doc.txt", "edited on b after two downloads");
+    await eventually(async () => (await a.tree())["replaced/doc.txt"] === "edited on b after two downloads");
+    await a.write("replaced/doc.txt", "and once more on a");
+    await eventually(async () => (await b.tree())["replaced/doc.txt"] === "and once more on a");
+  });
 });

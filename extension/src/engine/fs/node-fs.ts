@@ -1,7 +1,8 @@
-import { constants, type Stats, watch } from "node:fs";
+import { constants, type Stats } from "node:fs";
 import { chmod, lstat, mkdir, open, readdir, rename, rmdir, unlink } from "node:fs/promises";
-import { join, sep } from "node:path";
+import { join } from "node:path";
 import { fileNameProblem } from "@wsync/shared-protocol";
+import { watchFolder } from "./node-watcher.ts";
 import type { EntryKind, FileStat, FileSystem, ReadHandle, WatchHandle, WriteHandle } from "./types.ts";
 
 function kindOf(stats: Stats): EntryKind {
@@ -108,11 +109,6 @@ export class NodeFileSystem implements FileSystem {
   }
 
   watch(onChange: (path: string | null) => void, onError: (error: Error) => void): WatchHandle {
-    // Node 20's recursive fs.watch works on Linux (inotify per folder) and macOS/Windows natively.
-    const watcher = watch(this.root, { recursive: true }, (_event, filename) => {
-      onChange(filename ? filename.toString().split(sep).join("/") : null);
-    });
-    watcher.on("error", onError);
-    return { close: () => watcher.close() };
+    return watchFolder(this.root, onChange, onError);
   }
 }

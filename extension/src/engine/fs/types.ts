@@ -31,6 +31,8 @@ export interface WriteHandle {
 }
 
 export interface WatchHandle {
+  /** Settles once the watcher reports changes (a native watcher subscribes asynchronously). */
+  ready?: Promise<void>;
   close(): void;
 }
 
