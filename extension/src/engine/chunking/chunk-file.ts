@@ -83,19 +83,28 @@ async function readOnce(
     const ends: number[] = [];
     let position = 0;
     let lastEnd = 0;
+    const readBlock = async (at: number): Promise<Uint8Array> => {
+      // At the expected end, a one-byte probe tells whether the file grew meanwhile.
+      const remaining = before.size - at;
+      const block = remaining > 0 ? stream.acquire(Math.min(blockSize, remaining)) : new Uint8Array(1);
+      const read = await handle.read(block, at);
+      return read === block.length ? block : block.subarray(0, read);
+    };
+    let next: Promise<Uint8Array> | undefined = readBlock(0);
     try {
       for (;;) {
-        // At the expected end, a one-byte probe tells whether the file grew meanwhile.
-        const remaining = before.size - position;
-        const block = remaining > 0 ? stream.acquire(Math.min(blockSize, remaining)) : new Uint8Array(1);
-        const read = await handle.read(block, position);
-        if (read === 0) break;
-        const data = read === block.length ? block : block.subarray(0, read);
+        const data: Uint8Array = await next;
+        next = undefined;
+        if (data.length === 0) break;
+        const start = position;
+        position += data.length;
+        if (position > before.size) break;
+        // Read ahead: the next block loads on libuv's thread pool while this one is cut and handed
+        // to the hasher, so reading costs the pipeline almost nothing.
+        next = readBlock(position);
         const cuts: number[] = [];
         finder.push(data, cuts);
-        for (const cut of cuts) ends.push(position + cut);
-        position += read;
-        if (position > before.size) break;
+        for (const cut of cuts) ends.push(start + cut);
         await stream.write(data, cuts);
       }
       if (position !== before.size) {
@@ -122,6 +131,8 @@ async function readOnce(
       return { chunks, size: position, stat: before };
     } catch (error) {
       stream.abort();
+      // A read still running must end before the handle closes under it.
+      await next?.catch(() => {});
       throw error;
     }
   } finally {

@@ -1,4 +1,4 @@
-import { FastCdc } from "./fastcdc.ts";
+import { WasmFastCdc } from "./fastcdc-wasm.ts";
 import { FixedSize } from "./fixed.ts";
 
 export interface ChunkSizes {
@@ -29,8 +29,9 @@ export interface BoundaryFinder {
 }
 
 export function createBoundaryFinder(options: ChunkingOptions): BoundaryFinder {
-  // Fixed-size chunking cuts every `avg` bytes: kept for the benchmark's comparison.
-  return options.mode === "fixed" ? new FixedSize(options.sizes.avg) : new FastCdc(options.sizes);
+  // Fixed-size chunking cuts every `avg` bytes: kept for the benchmark's comparison. Content-defined
+  // chunking runs its gear loop in WebAssembly; fastcdc.ts's FastCdc is the reference it must match.
+  return options.mode === "fixed" ? new FixedSize(options.sizes.avg) : new WasmFastCdc(options.sizes);
 }
 
 /** Chunk end offsets (exclusive) of a whole buffer: the last chunk ends at the end of the data. */

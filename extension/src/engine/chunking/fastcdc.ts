@@ -29,6 +29,34 @@ function highBitsMask(bits: number): number {
   return (((2 ** bits - 1) << (32 - bits)) | 0) >>> 0;
 }
 
+export interface FastCdcParameters {
+  min: number;
+  avg: number;
+  max: number;
+  /** Harder to match (more bits): used below the average size, so few chunks end early. */
+  maskSmall: number;
+  /** Easier to match (fewer bits): used above the average, so few chunks run to the maximum. */
+  maskLarge: number;
+}
+
+export function fastCdcParameters(sizes: ChunkSizes): FastCdcParameters {
+  const bits = Math.round(Math.log2(sizes.avg));
+  if (!(sizes.min > 0 && sizes.min <= sizes.avg && sizes.avg <= sizes.max)) {
+    throw new RangeError(`chunk sizes must satisfy 0 < min <= avg <= max, got ${JSON.stringify(sizes)}`);
+  }
+  return {
+    min: sizes.min,
+    avg: sizes.avg,
+    max: sizes.max,
+    maskSmall: highBitsMask(Math.min(31, bits + 2)),
+    maskLarge: highBitsMask(Math.max(1, bits - 2)),
+  };
+}
+
+/**
+ * The reference implementation, in plain TypeScript: the engine cuts with `WasmFastCdc`, which must
+ * give exactly these cut points (devices and servers hold chunk lists made by this code).
+ */
 export class FastCdc implements BoundaryFinder {
   private readonly min: number;
   private readonly avg: number;
@@ -42,15 +70,12 @@ export class FastCdc implements BoundaryFinder {
   private hash = 0;
 
   constructor(sizes: ChunkSizes) {
-    const bits = Math.round(Math.log2(sizes.avg));
-    if (!(sizes.min > 0 && sizes.min <= sizes.avg && sizes.avg <= sizes.max)) {
-      throw new RangeError(`chunk sizes must satisfy 0 < min <= avg <= max, got ${JSON.stringify(sizes)}`);
-    }
-    this.min = sizes.min;
-    this.avg = sizes.avg;
-    this.max = sizes.max;
-    this.maskSmall = highBitsMask(Math.min(31, bits + 2));
-    this.maskLarge = highBitsMask(Math.max(1, bits - 2));
+    const parameters = fastCdcParameters(sizes);
+    this.min = parameters.min;
+    this.avg = parameters.avg;
+    this.max = parameters.max;
+    this.maskSmall = parameters.maskSmall;
+    this.maskLarge = parameters.maskLarge;
   }
 
   /**

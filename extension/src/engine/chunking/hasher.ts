@@ -9,7 +9,8 @@ import { Worker } from "node:worker_threads";
 export interface HashStream {
   /**
    * A buffer of `size` bytes to read the next block into: recycled when possible, since allocating
-   * (and first touching) megabytes per block costs as much as hashing them.
+   * (and first touching) megabytes per block costs as much as hashing them. A caller may hold two
+   * unwritten buffers at once (it reads one block ahead), never more.
    */
   acquire(size: number): Uint8Array;
   /** Resolves once the hasher is ready for more: in-flight memory stays bounded. */
@@ -28,12 +29,15 @@ export class InlineHasher implements ChunkHasher {
   begin(): HashStream {
     let hash: Hash = createHash("sha256");
     const digests: Uint8Array[] = [];
-    // Hashing is done before `write` resolves, so one buffer serves every block.
-    let buffer = new ArrayBuffer(0);
+    // Hashing is done before `write` resolves, so two buffers in turn serve every block: one being
+    // hashed, one being read ahead.
+    const buffers = [new ArrayBuffer(0), new ArrayBuffer(0)];
+    let turn = 0;
     return {
       acquire: (size) => {
-        if (buffer.byteLength < size) buffer = new ArrayBuffer(size);
-        return new Uint8Array(buffer, 0, size);
+        turn ^= 1;
+        if ((buffers[turn] as ArrayBuffer).byteLength < size) buffers[turn] = new ArrayBuffer(size);
+        return new Uint8Array(buffers[turn] as ArrayBuffer, 0, size);
       },
       write: async (block, cuts) => {
         let start = 0;

@@ -1,0 +1,174 @@
+/**
+ * The gear-hash loop of FastCDC as a hand-written WebAssembly function, assembled here at load time
+ * (no toolchain, no checked-in binary). Measured on this machine's 2-core EPYC: about 1.2 to 1.5 GB/s,
+ * where the same loop in TypeScript reached 0.5 to 1.2 GB/s depending on how V8's JIT fed it (its
+ * multi-phase loop kept deoptimizing on "insufficient type feedback", and a Buffer argument made it
+ * polymorphic). WebAssembly compiles the loop once, with no type guesses to lose.
+ *
+ * The function, in text form:
+ *
+ *   (memory (export "memory") 17)          ;; page 0: the gear table (256 x i32); pages 1-16: a window
+ *   (global $hash (export "hash") (mut i32) (i32.const 0))
+ *   (func (export "scan") (param $p i32) (param $end i32) (param $mask i32) (result i32)
+ *     (local $h i32)
+ *     (local.set $h (global.get $hash))
+ *     (block $done
+ *       (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+ *       (loop $next
+ *         (local.set $h (i32.add (i32.shl (local.get $h) (i32.const 1))
+ *                                (i32.load (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
+ *         (local.set $p (i32.add (local.get $p) (i32.const 1)))
+ *         (if (i32.eqz (i32.and (local.get $h) (local.get $mask)))
+ *           (then (global.set $hash (local.get $h)) (return (local.get $p))))
+ *         (br_if $next (i32.lt_u (local.get $p) (local.get $end)))))
+ *     (global.set $hash (local.get $h))
+ *     (i32.const 0))
+ *
+ * `scan` returns the address just past the first byte whose hash matches the mask (never 0: the
+ * window starts at 65536), or 0 when none in [p, end) does; `hash` holds the hash after the last byte
+ * hashed either way. A 2-bytes-per-step and a 4-bytes-per-step variant measured no faster here.
+ */
+
+const PAGE = 65536;
+/** Where the window starts in memory: everything below is the gear table (and unused). */
+export const WINDOW_START = PAGE;
+/** Bytes hashed per copy into memory. */
+export const WINDOW_BYTES = 16 * PAGE;
+
+const I32 = 0x7f;
+const EMPTY_BLOCK_TYPE = 0x40;
+const op = {
+  block: 0x02,
+  loop: 0x03,
+  if: 0x04,
+  end: 0x0b,
+  brIf: 0x0d,
+  return: 0x0f,
+  localGet: 0x20,
+  localSet: 0x21,
+  globalGet: 0x23,
+  globalSet: 0x24,
+  i32Load: 0x28,
+  i32Load8u: 0x2d,
+  i32Const: 0x41,
+  i32Eqz: 0x45,
+  i32LtU: 0x49,
+  i32GeU: 0x4f,
+  i32Add: 0x6a,
+  i32And: 0x71,
+  i32Shl: 0x74,
+} as const;
+
+function uleb(value: number): number[] {
+  const out: number[] = [];
+  let rest = value;
+  do {
+    let byte = rest & 0x7f;
+    rest >>>= 7;
+    if (rest !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest !== 0);
+  return out;
+}
+
+const vector = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
+const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
+function name(text: string): number[] {
+  const bytes = [...new TextEncoder().encode(text)];
+  return [...uleb(bytes.length), ...bytes];
+}
+
+/** The module's bytes: the function in the comment above, in the binary format. */
+export function gearScanModuleBytes(): Uint8Array<ArrayBuffer> {
+  const [p, end, mask, h] = [0, 1, 2, 3];
+  const get = (local: number) => [op.localGet, local];
+  const set = (local: number) => [op.localSet, local];
+  const one = [op.i32Const, 1];
+  // One line per line of the text form above. A memarg is an alignment exponent, then an offset.
+  // biome-ignore format: laid out like the text form
+  const body = [
+    op.globalGet, 0, ...set(h),
+    op.block, EMPTY_BLOCK_TYPE,
+      ...get(p), ...get(end), op.i32GeU, op.brIf, 0,
+      op.loop, EMPTY_BLOCK_TYPE,
+        ...get(h), ...one, op.i32Shl,
+        ...get(p), op.i32Load8u, 0, 0, op.i32Const, 2, op.i32Shl, op.i32Load, 2, 0, op.i32Add, ...set(h),
+        ...get(p), ...one, op.i32Add, ...set(p),
+        ...get(h), ...get(mask), op.i32And, op.i32Eqz,
+        op.if, EMPTY_BLOCK_TYPE,
+          ...get(h), op.globalSet, 0, ...get(p), op.return,
+        op.end,
+        ...get(p), ...get(end), op.i32LtU, op.brIf, 0,
+      op.end,
+    op.end,
+    ...get(h), op.globalSet, 0,
+    op.i32Const, 0,
+    op.end,
+  ];
+  const code = [...vector([[1, I32]]), ...body];
+  const pages = (WINDOW_START + WINDOW_BYTES) / PAGE;
+  return new Uint8Array([
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector([[0x60, ...vector([[I32], [I32], [I32]]), ...vector([[I32]])]])),
+    ...section(3, vector([[0]])),
+    ...section(5, vector([[0x00, ...uleb(pages)]])),
+    ...section(6, vector([[I32, 1, op.i32Const, 0, op.end]])),
+    ...section(
+      7,
+      vector([
+        [...name("scan"), 0x00, 0],
+        [...name("memory"), 0x02, 0],
+        [...name("hash"), 0x03, 0],
+      ]),
+    ),
+    ...section(10, vector([[...uleb(code.length), ...code]])),
+  ]);
+}
+
+interface GearScanExports {
+  scan(p: number, end: number, mask: number): number;
+  memory: WebAssembly.Memory;
+  hash: WebAssembly.Global;
+}
+
+/**
+ * Gear hashing over bytes held anywhere: each range is copied into the module's window (a memcpy, a
+ * small fraction of the hashing) and scanned there. One instance serves every finder on a thread: a
+ * scan is synchronous, and the running hash goes in and out with each call.
+ */
+export class GearScanner {
+  private readonly exports: GearScanExports;
+  private readonly window: Uint8Array;
+
+  constructor(gear: Uint32Array) {
+    const module = new WebAssembly.Module(gearScanModuleBytes());
+    this.exports = new WebAssembly.Instance(module).exports as unknown as GearScanExports;
+    const buffer = this.exports.memory.buffer;
+    new Uint32Array(buffer, 0, 256).set(gear);
+    this.window = new Uint8Array(buffer, WINDOW_START, WINDOW_BYTES);
+  }
+
+  /** The gear hash after the last byte the last `scan` hashed: a signed 32-bit integer, as `| 0` gives. */
+  hash = 0;
+
+  /**
+   * Runs the gear hash, starting from `hash`, over block[from, to). Returns the offset in `block` just
+   * past the first byte where `(hash & mask) === 0`, or -1 if none.
+   */
+  scan(block: Uint8Array, from: number, to: number, hash: number, mask: number): number {
+    const { scan } = this.exports;
+    const global = this.exports.hash;
+    global.value = hash;
+    for (let start = from; start < to; start += WINDOW_BYTES) {
+      const length = Math.min(WINDOW_BYTES, to - start);
+      this.window.set(block.subarray(start, start + length));
+      const found = scan(WINDOW_START, WINDOW_START + length, mask);
+      if (found !== 0) {
+        this.hash = global.value as number;
+        return start + (found - WINDOW_START);
+      }
+    }
+    this.hash = global.value as number;
+    return -1;
+  }
+}
