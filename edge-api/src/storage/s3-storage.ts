@@ -18,6 +18,11 @@ export interface S3Settings {
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /**
+   * Where devices reach the store, when not at `endpoint` (a public host name, a CDN, a proxy): the
+   * presigned URLs name it and are signed for its host. The API's own calls still use `endpoint`.
+   */
+  publicEndpoint?: string;
 }
 
 /** The user-metadata key holding the upload tag (`x-amz-meta-wsync-upload`). */
@@ -34,16 +39,8 @@ function statusOf(error: unknown): number | undefined {
 
 /** ChunkStorage on any S3-compatible store (path-style), through fetch only. */
 export function createS3Storage(settings: S3Settings): ChunkStorage {
-  const client = new S3Client({
-    endpoint: settings.endpoint,
-    region: settings.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
-    requestHandler: new FetchHttpHandler(),
-    // The SDK would otherwise add CRC32 checksums of its own to presigned URLs and requests.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  const client = s3Client(settings, settings.endpoint);
+  const presigner = settings.publicEndpoint ? s3Client(settings, settings.publicEndpoint) : client;
   const Bucket = settings.bucket;
 
   return {
@@ -59,7 +56,7 @@ export function createS3Storage(settings: S3Settings): ChunkStorage {
       // The checksum must be a signed header, not a query parameter: stores ignore it in the query
       // string and would keep wrong bytes (see STACK.md). Content length and the tag are signed too.
       const tagHeader = `x-amz-meta-${UPLOAD_TAG_KEY}`;
-      const url = await getSignedUrl(client, command, {
+      const url = await getSignedUrl(presigner, command, {
         expiresIn,
         signableHeaders: new Set(["x-amz-checksum-sha256", "content-length", tagHeader]),
         unhoistableHeaders: new Set(["x-amz-checksum-sha256", tagHeader]),
@@ -68,7 +65,7 @@ export function createS3Storage(settings: S3Settings): ChunkStorage {
     },
 
     presignDownload(hash, expiresIn) {
-      return getSignedUrl(client, new GetObjectCommand({ Bucket, Key: chunkKey(hash) }), { expiresIn });
+      return getSignedUrl(presigner, new GetObjectCommand({ Bucket, Key: chunkKey(hash) }), { expiresIn });
     },
 
     async headChunk(hash) {
@@ -114,4 +111,17 @@ export function createS3Storage(settings: S3Settings): ChunkStorage {
       }
     },
   };
+}
+
+function s3Client(settings: S3Settings, endpoint: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region: settings.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey },
+    requestHandler: new FetchHttpHandler(),
+    // The SDK would otherwise add CRC32 checksums of its own to presigned URLs and requests.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
 }

@@ -15,6 +15,7 @@ import { createHistory } from "./history.ts";
 import { planSync } from "./plan/planner.ts";
 import { buildRemoteView } from "./plan/remote-view.ts";
 import { pullChanges } from "./remote/changes.ts";
+import { withIdleTimeout } from "./remote/idle-timeout-fetch.ts";
 import { NotifierClient } from "./remote/notifier-client.ts";
 import { IgnoreRules, TEMP_PREFIX } from "./scan/ignore-rules.ts";
 import { Scanner } from "./scan/scanner.ts";
@@ -29,13 +30,28 @@ export type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const emitter = new Emitter();
   const fs = options.fileSystem ?? new NodeFileSystem(options.folder);
-  const fetchImpl: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  const givenFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  // Every request tells whether the servers are reachable, so the status says "offline" as soon as
+  // one fails for want of a network, not only when the round gives up (its retries can take minutes
+  // when a dropped link makes each request wait for its timeout).
+  const fetchImpl: FetchLike = async (input, init) => {
+    try {
+      const response = await givenFetch(input, init);
+      if (state === "offline" && running) setState("syncing");
+      return response;
+    } catch (error) {
+      if (state === "syncing" && !cycleAbort.signal.aborted) setState("offline");
+      throw error;
+    }
+  };
   const api = new ApiClient({
     baseUrl: options.apiUrl,
     ...(options.notifierUrl ? { notifierUrl: options.notifierUrl } : {}),
     token: options.token,
     fetch: fetchImpl,
   });
+  // Metadata calls have the ApiClient's deadline; chunk transfers are abandoned when they stall.
+  const transferFetch = withIdleTimeout(fetchImpl, { idleMs: 60_000 });
   const rules = new IgnoreRules(options.ignorePatterns ?? []);
   const stats = new TransferStats();
   const now = options.now ?? (() => new Date());
@@ -220,7 +236,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       deviceName: options.deviceName,
       concurrency,
       chunkLimit: pLimit(concurrency),
-      fetch: fetchImpl,
+      fetch: transferFetch,
       locator: locatorOf(fs, s.entries.values(), cache),
       ...(cache ? { cache } : {}),
       onConflict: (conflict) => {
@@ -331,7 +347,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
     on: emitter.on.bind(emitter),
     history: createHistory({
       api,
-      fetch: fetchImpl,
+      fetch: transferFetch,
       store: () => store,
       isIgnored: (path, isFolder) => rules.isIgnored(path, isFolder),
       afterRestore: () => engine.syncNow(),

@@ -1,5 +1,6 @@
 import type { AddressInfo } from "node:net";
 import { ApiClient, WS_CLOSE_UNAUTHORIZED } from "@wsync/shared-protocol";
+import { createNetworkCut } from "@wsync/test-fixtures";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer } from "ws";
 import { NotifierClient } from "./notifier-client.ts";
@@ -126,5 +127,45 @@ describe("NotifierClient", () => {
     await waitFor(() => changes.includes("poll"));
     expect(states).toContain("polling");
     expect(polled[0]).toBe("http://notifier.test/poll?since=c1.5&timeout=30");
+  });
+
+  it("drops a socket that stops answering pings (a dropped link sends no close) and reconnects once the link is back", async () => {
+    let hellos = 0;
+    const url = await server((socket) => {
+      hellos++;
+      socket.send(JSON.stringify({ type: "hello", syncToken: `c1.${hellos}` }));
+    });
+    const network = createNetworkCut();
+    const route = await network.route(url);
+    const states: string[] = [];
+    const changes: string[] = [];
+    const client = new NotifierClient({
+      webSocketUrl: route.url,
+      token: "t",
+      api: api(),
+      syncToken: () => null,
+      onChange: (reason) => {
+        changes.push(reason);
+      },
+      onUnauthorized: () => {},
+      onConnection: (state) => states.push(state),
+      pingIntervalMs: 100,
+      maxBackoffMs: 200,
+      pollAfterFailures: 1000,
+    });
+    clients.push(client);
+    try {
+      client.start();
+      await waitFor(() => changes.length === 1);
+      network.blackhole();
+      await waitFor(() => states.includes("disconnected"));
+      expect(states).toEqual(["connected", "disconnected"]);
+      await network.restore();
+      await waitFor(() => states.at(-1) === "connected" && changes.length >= 2);
+      expect(changes.every((reason) => reason === "hello")).toBe(true);
+    } finally {
+      client.stop();
+      await network.close();
+    }
   });
 });

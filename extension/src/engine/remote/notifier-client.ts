@@ -16,6 +16,11 @@ export interface NotifierClientOptions {
   /** Failed WebSocket attempts in a row before the long poll starts. */
   pollAfterFailures?: number;
   maxBackoffMs?: number;
+  /**
+   * A socket that has not answered the previous ping by the next one is dropped and reconnected: on a
+   * dropped link nothing arrives, not even a close, and the socket would look open forever.
+   */
+  pingIntervalMs?: number;
 }
 
 /**
@@ -30,6 +35,7 @@ export class NotifierClient {
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private pollAbort: AbortController | undefined;
+  private pinger: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: NotifierClientOptions) {}
 
@@ -41,6 +47,7 @@ export class NotifierClient {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearInterval(this.pinger);
     this.pollAbort?.abort();
     this.socket?.removeAllListeners();
     this.socket?.on("error", () => {});
@@ -56,14 +63,29 @@ export class NotifierClient {
     });
     this.socket = socket;
     let opened = false;
+    let answered = true;
+    socket.on("pong", () => {
+      answered = true;
+    });
     socket.on("open", () => {
       opened = true;
+      clearInterval(this.pinger);
+      this.pinger = setInterval(() => {
+        if (!answered) {
+          socket.terminate();
+          return;
+        }
+        answered = false;
+        socket.ping();
+      }, this.options.pingIntervalMs ?? 30_000);
+      this.pinger.unref?.();
       this.failures = 0;
       this.polling = false;
       this.pollAbort?.abort();
       this.options.onConnection?.("connected");
     });
     socket.on("message", (data) => {
+      answered = true;
       let parsed: NotifierMessage;
       try {
         parsed = NotifierMessage.parse(JSON.parse(data.toString()));
@@ -81,6 +103,7 @@ export class NotifierClient {
       socket.terminate();
     });
     socket.on("close", (code) => {
+      if (this.socket === socket) clearInterval(this.pinger);
       if (this.socket === socket) this.socket = undefined;
       if (code === WS_CLOSE_UNAUTHORIZED) {
         this.stopped = true;
