@@ -5,28 +5,48 @@
  * multi-phase loop kept deoptimizing on "insufficient type feedback", and a Buffer argument made it
  * polymorphic). WebAssembly compiles the loop once, with no type guesses to lose.
  *
+ * The loop takes two bytes per step: the running hash advances by `(h << 2) + ((g0 << 1) + g1)`,
+ * whose second term does not wait for `h`, so the dependency chain is half as long as one byte per
+ * step, while the hash after the first byte, `(h << 1) + g0`, is still checked. Measured in CPU time,
+ * interleaved: 1.8 to 2.0 GB/s against 1.4 to 1.6 for one byte per step. In wrapping 32-bit
+ * arithmetic both give the same hashes, so the same cut points.
+ *
  * The function, in text form:
  *
  *   (memory (export "memory") 17)          ;; page 0: the gear table (256 x i32); pages 1-16: a window
  *   (global $hash (export "hash") (mut i32) (i32.const 0))
  *   (func (export "scan") (param $p i32) (param $end i32) (param $mask i32) (result i32)
- *     (local $h i32)
+ *     (local $h i32) (local $g0 i32) (local $g1 i32) (local $h1 i32) (local $last i32)
  *     (local.set $h (global.get $hash))
+ *     (local.set $last (i32.sub (local.get $end) (i32.const 1)))
  *     (block $done
+ *       (block $pairs
+ *         (br_if $pairs (i32.ge_u (local.get $p) (local.get $last)))
+ *         (loop $pair
+ *           (local.set $g0 (i32.load (i32.shl (i32.load8_u (local.get $p)) (i32.const 2))))
+ *           (local.set $g1 (i32.load (i32.shl (i32.load8_u offset=1 (local.get $p)) (i32.const 2))))
+ *           (local.set $h1 (i32.add (i32.shl (local.get $h) (i32.const 1)) (local.get $g0)))
+ *           (if (i32.eqz (i32.and (local.get $h1) (local.get $mask)))
+ *             (then (global.set $hash (local.get $h1)) (return (i32.add (local.get $p) (i32.const 1)))))
+ *           (local.set $h (i32.add (i32.shl (local.get $h) (i32.const 2))
+ *                                  (i32.add (i32.shl (local.get $g0) (i32.const 1)) (local.get $g1))))
+ *           (local.set $p (i32.add (local.get $p) (i32.const 2)))
+ *           (if (i32.eqz (i32.and (local.get $h) (local.get $mask)))
+ *             (then (global.set $hash (local.get $h)) (return (local.get $p))))
+ *           (br_if $pair (i32.lt_u (local.get $p) (local.get $last)))))
+ *       ;; at most one byte left
  *       (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
- *       (loop $next
- *         (local.set $h (i32.add (i32.shl (local.get $h) (i32.const 1))
- *                                (i32.load (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
- *         (local.set $p (i32.add (local.get $p) (i32.const 1)))
- *         (if (i32.eqz (i32.and (local.get $h) (local.get $mask)))
- *           (then (global.set $hash (local.get $h)) (return (local.get $p))))
- *         (br_if $next (i32.lt_u (local.get $p) (local.get $end)))))
+ *       (local.set $h (i32.add (i32.shl (local.get $h) (i32.const 1))
+ *                              (i32.load (i32.shl (i32.load8_u (local.get $p)) (i32.const 2)))))
+ *       (local.set $p (i32.add (local.get $p) (i32.const 1)))
+ *       (if (i32.eqz (i32.and (local.get $h) (local.get $mask)))
+ *         (then (global.set $hash (local.get $h)) (return (local.get $p)))))
  *     (global.set $hash (local.get $h))
  *     (i32.const 0))
  *
  * `scan` returns the address just past the first byte whose hash matches the mask (never 0: the
  * window starts at 65536), or 0 when none in [p, end) does; `hash` holds the hash after the last byte
- * hashed either way. A 2-bytes-per-step and a 4-bytes-per-step variant measured no faster here.
+ * hashed either way.
  */
 
 const PAGE = 65536;
@@ -55,6 +75,7 @@ const op = {
   i32LtU: 0x49,
   i32GeU: 0x4f,
   i32Add: 0x6a,
+  i32Sub: 0x6b,
   i32And: 0x71,
   i32Shl: 0x74,
 } as const;
@@ -80,32 +101,53 @@ function name(text: string): number[] {
 
 /** The module's bytes: the function in the comment above, in the binary format. */
 export function gearScanModuleBytes(): Uint8Array<ArrayBuffer> {
-  const [p, end, mask, h] = [0, 1, 2, 3];
+  const [p, end, mask, h, g0, g1, h1, last] = [0, 1, 2, 3, 4, 5, 6, 7];
   const get = (local: number) => [op.localGet, local];
   const set = (local: number) => [op.localSet, local];
-  const one = [op.i32Const, 1];
-  // One line per line of the text form above. A memarg is an alignment exponent, then an offset.
+  const constant = (value: number) => [op.i32Const, value];
+  // gear[mem[p + offset]]; a memarg is an alignment exponent, then an offset.
+  // biome-ignore format: one instruction group per line
+  const gearAt = (offset: number) => [
+    ...get(p), op.i32Load8u, 0, offset, ...constant(2), op.i32Shl, op.i32Load, 2, 0,
+  ];
+
+  // if ((local & mask) === 0) { hash = local; return result }
+  // biome-ignore format: laid out like the text form
+  const ifMatch = (local: number, result: number[]) => [
+    ...get(local), ...get(mask), op.i32And, op.i32Eqz,
+    op.if, EMPTY_BLOCK_TYPE, ...get(local), op.globalSet, 0, ...result, op.return, op.end,
+  ];
+
+  // One line per line of the text form above.
   // biome-ignore format: laid out like the text form
   const body = [
     op.globalGet, 0, ...set(h),
+    ...get(end), ...constant(1), op.i32Sub, ...set(last),
     op.block, EMPTY_BLOCK_TYPE,
-      ...get(p), ...get(end), op.i32GeU, op.brIf, 0,
-      op.loop, EMPTY_BLOCK_TYPE,
-        ...get(h), ...one, op.i32Shl,
-        ...get(p), op.i32Load8u, 0, 0, op.i32Const, 2, op.i32Shl, op.i32Load, 2, 0, op.i32Add, ...set(h),
-        ...get(p), ...one, op.i32Add, ...set(p),
-        ...get(h), ...get(mask), op.i32And, op.i32Eqz,
-        op.if, EMPTY_BLOCK_TYPE,
-          ...get(h), op.globalSet, 0, ...get(p), op.return,
+      op.block, EMPTY_BLOCK_TYPE,
+        ...get(p), ...get(last), op.i32GeU, op.brIf, 0,
+        op.loop, EMPTY_BLOCK_TYPE,
+          ...gearAt(0), ...set(g0),
+          ...gearAt(1), ...set(g1),
+          ...get(h), ...constant(1), op.i32Shl, ...get(g0), op.i32Add, ...set(h1),
+          ...ifMatch(h1, [...get(p), ...constant(1), op.i32Add]),
+          ...get(h), ...constant(2), op.i32Shl,
+          ...get(g0), ...constant(1), op.i32Shl, ...get(g1), op.i32Add, op.i32Add, ...set(h),
+          ...get(p), ...constant(2), op.i32Add, ...set(p),
+          ...ifMatch(h, get(p)),
+          ...get(p), ...get(last), op.i32LtU, op.brIf, 0,
         op.end,
-        ...get(p), ...get(end), op.i32LtU, op.brIf, 0,
       op.end,
+      ...get(p), ...get(end), op.i32GeU, op.brIf, 0,
+      ...get(h), ...constant(1), op.i32Shl, ...gearAt(0), op.i32Add, ...set(h),
+      ...get(p), ...constant(1), op.i32Add, ...set(p),
+      ...ifMatch(h, get(p)),
     op.end,
     ...get(h), op.globalSet, 0,
-    op.i32Const, 0,
+    ...constant(0),
     op.end,
   ];
-  const code = [...vector([[1, I32]]), ...body];
+  const code = [...vector([[5, I32]]), ...body];
   const pages = (WINDOW_START + WINDOW_BYTES) / PAGE;
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
