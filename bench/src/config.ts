@@ -42,8 +42,16 @@ export const config = {
   workspaceFiles: number("BENCH_WORKSPACE_FILES", 100_000, 2_000),
   workspaceRepeats: number("BENCH_WORKSPACE_REPEATS", 2, 1),
   idleSeconds: number("BENCH_IDLE_SECONDS", 60, 5),
-  /** Files the engine first syncs before idling (it syncs about 25 small files/s on this machine). */
-  idleFiles: number("BENCH_IDLE_FILES", 300, 100),
+  /**
+   * Files the engine first syncs before idling. Not the whole 100,000: the engine syncs 25 to 40 small
+   * files/s on this machine (bounded by the edge API's one create per file), so that would take about
+   * an hour; 5,000 take about three minutes, the most the suite's 20-minute budget leaves room for.
+   */
+  idleFiles: number("BENCH_IDLE_FILES", 5_000, 100),
+  /** (6b) first sync of many small files: the counts, rounds, and an older engine to compare with. */
+  smallFileCounts: (env.BENCH_SMALL_FILES ?? "1000").split(",").map(Number),
+  smallFileRepeats: number("BENCH_SMALL_FILES_REPEATS", 1, 1),
+  baselineEngine: env.BENCH_BASELINE_ENGINE ?? "",
   /** The same process with the engine stopped: a shorter window, normalized per minute. */
   idleBaselineSeconds: number("BENCH_IDLE_BASELINE_SECONDS", 15, 5),
   /** (7) passed on to the notifier's own benchmark. */

@@ -17,6 +17,8 @@ export async function startDevices(
   stack: { apiUrl: string; notifierUrl: string },
   count: number,
   options: Partial<SyncEngineOptions> = {},
+  /** Another build of the engine (the small-files benchmark compares an older one). */
+  create: (options: SyncEngineOptions) => SyncEngine = createSyncEngine,
 ) {
   const root = await mkdtemp(join(tmpdir(), "wsync-bench-devices-"));
   const sessions = await signIn(stack.apiUrl, count);
@@ -24,7 +26,7 @@ export async function startDevices(
   for (const [index, session] of sessions.entries()) {
     const folder = join(root, `device-${index}`, "workspace");
     await mkdir(folder, { recursive: true });
-    const engine = createSyncEngine({
+    const engine = create({
       folder,
       stateDir: join(root, `device-${index}`, "state"),
       apiUrl: stack.apiUrl,

@@ -11,6 +11,11 @@ export const benches: { id: string; title: string; load(): Promise<BenchModule> 
   { id: "edits", title: "2. Bytes on the wire for edits", load: () => import("./benches/edits.ts") },
   { id: "workspace", title: "6. A 100,000-file workspace", load: () => import("./benches/workspace.ts") },
   {
+    id: "small-files",
+    title: "6b. First sync of many small files",
+    load: () => import("./benches/small-files.ts"),
+  },
+  {
     id: "metadata-api",
     title: "4. Metadata API on real PostgreSQL",
     load: () => import("./benches/metadata-api.ts"),
@@ -18,4 +23,9 @@ export const benches: { id: string; title: string; load(): Promise<BenchModule> 
   { id: "sync-latency", title: "3. Sync latency", load: () => import("./benches/sync-latency.ts") },
   { id: "first-sync", title: "5. First sync of a big file", load: () => import("./benches/first-sync.ts") },
   { id: "notifier", title: "7. Notifier", load: () => import("./benches/notifier.ts") },
+  {
+    id: "scaled-api",
+    title: "Scaled metadata API (issue 10)",
+    load: () => import("./benches/scaled-api.ts"),
+  },
 ];

@@ -4,7 +4,9 @@
  * run on the same real services (Debian PostgreSQL, Versity Gateway, Kafka; a Redis per stack).
  *
  *   node --import tsx bench/src/benches/scaled-api.ts     on its own (starts the services itself)
- *   or as the bench suite's module `run(config)` (the suite's real services, from the environment).
+ *   BENCH_ONLY=scaled-api npm run bench                    in the suite (its real services, from the
+ *                                                          environment; nginx and Redis of its own)
+ * It is skipped, with the reason, when those services cannot be provisioned.
  * BENCH_SCALED_SECONDS (4), BENCH_SCALED_REPEATS (3), BENCH_SCALED_CLIENTS (16) tune it.
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -119,22 +121,27 @@ interface Running {
 async function startSetup(services: ScaledServices, setup: Setup): Promise<Running> {
   const runDir = await mkdtemp(join(tmpdir(), "wsync-bench-scaled-"));
   const id = crypto.randomUUID().slice(0, 8);
-  const stack = await startScaledStack({
-    runDir,
-    apiPort: 0,
-    notifierPort: 0,
-    services,
-    apiInstances: setup.instances,
-    notifierInstances: 1,
-    cache: setup.cache,
-    database: `wsync_bench_${id}`,
-    bucket: `wsync-bench-${id}`,
-    kafkaTopic: `wsync.bench.${id}`,
-    edgeConfig: {
-      passwordHashIterations: 1_000,
-      maintenanceIntervalSeconds: 0,
-      rateLimits: { registerPerAddress: { limit: 100_000, windowSeconds: 60 } },
-    },
+  const stack = await provisioned(`the scaled stack (${setup.label}: nginx, Redis, edge API, notifier)`, () =>
+    startScaledStack({
+      runDir,
+      apiPort: 0,
+      notifierPort: 0,
+      services,
+      apiInstances: setup.instances,
+      notifierInstances: 1,
+      cache: setup.cache,
+      database: `wsync_bench_${id}`,
+      bucket: `wsync-bench-${id}`,
+      kafkaTopic: `wsync.bench.${id}`,
+      edgeConfig: {
+        passwordHashIterations: 1_000,
+        maintenanceIntervalSeconds: 0,
+        rateLimits: { registerPerAddress: { limit: 100_000, windowSeconds: 60 } },
+      },
+    }),
+  ).catch(async (error) => {
+    await rm(runDir, { recursive: true, force: true });
+    throw error;
   });
   const admin = postgres(stack.databaseUrl, { max: 1, onnotice: () => {} });
   const xacts = async () => {
@@ -232,18 +239,69 @@ function servicesFromEnvironment(): ScaledServices | null {
   };
 }
 
+const title = "Scaled metadata API: one vs two instances, Redis cache on vs off";
+
+/** The result of a run that could not measure, saying why (the suite goes on with the others). */
+function skipped(why: string): BenchResult {
+  log(`skipped: ${why}`);
+  return {
+    id: "scaled-api",
+    title,
+    setup: `Not measured: ${why}`,
+    rows: [],
+    problems: [`skipped: ${why}`],
+  };
+}
+
+/**
+ * The scaled stack needs nginx and Redis besides PostgreSQL, an S3 store and Kafka; its scripts
+ * install what is missing (apt-get, go install, Maven Central). Where that cannot be done (no network,
+ * no root, BENCH_STACK=local) the benchmark is skipped with the reason rather than failing the suite.
+ */
 export async function run(): Promise<BenchResult> {
+  if (env.BENCH_STACK === "local")
+    return skipped(
+      "BENCH_STACK=local: the scaled stack needs the real services (PostgreSQL, Versity Gateway, Kafka), nginx and Redis",
+    );
+  try {
+    return await measure();
+  } catch (error) {
+    if (error instanceof ServicesUnavailable) return skipped(error.message);
+    throw error;
+  }
+}
+
+class ServicesUnavailable extends Error {}
+
+async function provisioned<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    throw new ServicesUnavailable(
+      `${what} could not be provisioned or started (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+}
+
+async function measure(): Promise<BenchResult> {
   let services = servicesFromEnvironment();
   let stopServices = async () => {};
   if (!services) {
     const dir = await mkdtemp(join(tmpdir(), "wsync-bench-services-"));
     const own = ["postgres", "versitygw", "kafka"] as const;
-    await Promise.all(own.map((s) => runStackScript(s, ["provision"], log)));
     stopServices = async () => {
       for (const s of own) await runStackScript(s, ["stop", dir], log).catch(() => {});
       await rm(dir, { recursive: true, force: true });
     };
-    await Promise.all(own.map((s) => runStackScript(s, ["start", dir], log)));
+    try {
+      await provisioned("PostgreSQL, Versity Gateway and Kafka", async () => {
+        await Promise.all(own.map((s) => runStackScript(s, ["provision"], log)));
+        await Promise.all(own.map((s) => runStackScript(s, ["start", dir], log)));
+      });
+    } catch (error) {
+      await stopServices();
+      throw error;
+    }
     const values = Object.assign({}, ...own.map((s) => readStackEnvFile(join(dir, `${s}.env`))));
     services = {
       postgresUrl: values.DATABASE_URL,
@@ -285,7 +343,7 @@ export async function run(): Promise<BenchResult> {
     }
     return {
       id: "scaled-api",
-      title: "Scaled metadata API: one vs two instances, Redis cache on vs off",
+      title,
       setup:
         `${clients} closed-loop clients (one user each) through nginx to 1 or 2 edge API processes, ` +
         `${repeats} windows of ${seconds} s per figure, the four setups running side by side and measured ` +

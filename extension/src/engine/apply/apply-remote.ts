@@ -54,6 +54,7 @@ async function upload(ctx: ApplyContext, local: LocalEntry, fileId?: string): Pr
       fetch: ctx.fetch,
       signal: ctx.signal,
       onProgress: ctx.onProgress,
+      present: ctx.present,
     },
     local.path,
     local.chunks,
@@ -72,7 +73,7 @@ async function withChunks<T>(
   try {
     return await withRetry(write);
   } catch (error) {
-    if (!(await forgetUploaded(ctx.store, error))) throw error;
+    if (!(await forgetUploaded(ctx.store, error, ctx.present))) throw error;
     await upload(ctx, local, fileId);
     return withRetry(write);
   }

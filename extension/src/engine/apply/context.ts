@@ -1,4 +1,4 @@
-import type { ApiClient } from "@wsync/shared-protocol";
+import type { ApiClient, ChunkHash } from "@wsync/shared-protocol";
 import type { FileStat, FileSystem } from "../fs/types.ts";
 import type { LocalEntry } from "../scan/scanner.ts";
 import type { StateStore } from "../state/state-store.ts";
@@ -14,7 +14,7 @@ export interface ApplyContext {
   stats: TransferStats;
   deviceId: string;
   deviceName: string;
-  /** Items handled at once in a phase. */
+  /** Items handled at once in a phase (their chunk transfers are bounded by `chunkLimit` besides). */
   concurrency: number;
   /** Shared by every transfer of the round: chunks in flight, so memory stays bounded. */
   chunkLimit: <T>(fn: () => Promise<T>) => Promise<T>;
@@ -26,6 +26,11 @@ export interface ApplyContext {
   onProgress: (progress: TransferProgress) => void;
   /** Aborted when sync is paused or stopped: transfers stop, the rest of the round is skipped. */
   signal: AbortSignal;
+  /**
+   * Chunks the server said this round it holds (or that this round uploaded): not asked about again.
+   * The executor starts an empty one for each round.
+   */
+  present?: Set<ChunkHash>;
   /** Local paths this round wrote, renamed or deleted: rescanned before the next round. */
   touched: Set<string>;
 }

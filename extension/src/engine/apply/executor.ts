@@ -1,6 +1,8 @@
-import { NetworkError } from "@wsync/shared-protocol";
+import { type ChunkHash, NetworkError } from "@wsync/shared-protocol";
 import pLimit from "p-limit";
 import type { Action } from "../plan/actions.ts";
+import type { LocalEntry } from "../scan/scanner.ts";
+import { uploadAhead } from "../transfer/uploader.ts";
 import { applyAdopt, applyConflictCopy, applyDeleteLocal, applyForget, applyPull } from "./apply-local.ts";
 import {
   applyCreateFile,
@@ -18,6 +20,19 @@ export interface RoundResult {
 
 const depth = (path: string) => path.split("/").length;
 
+/** Files whose chunks are uploaded ahead together; small, so the first creates start early. */
+const SLICE = 250;
+
+/** Groups by depth, shallowest first: a folder's parent is in an earlier group. */
+function byDepth<A>(list: A[], pathOf: (action: A) => string): A[][] {
+  const groups = new Map<number, A[]>();
+  for (const action of list) {
+    const d = depth(pathOf(action));
+    groups.set(d, [...(groups.get(d) ?? []), action]);
+  }
+  return [...groups.entries()].sort(([a], [b]) => a - b).map(([, group]) => group);
+}
+
 /**
  * Applies a plan in phases whose order keeps every step safe on its own: local bookkeeping and
  * conflicted copies first; then what comes from the server (folders before what goes in them); local
@@ -25,7 +40,9 @@ const depth = (path: string) => path.split("/").length;
  * (after items moved out); new files created (after a delete freed their name). A failed step never
  * stops the others: each checks its own preconditions, and the next round plans again from the facts.
  */
-export async function executePlan(ctx: ApplyContext, actions: readonly Action[]): Promise<RoundResult> {
+export async function executePlan(roundCtx: ApplyContext, actions: readonly Action[]): Promise<RoundResult> {
+  const present = new Set<ChunkHash>();
+  const ctx: ApplyContext = { ...roundCtx, present };
   const result: RoundResult = { succeeded: 0, failed: [] };
   const created: CreatedFolders = new Map();
   const limit = pLimit(ctx.concurrency);
@@ -55,6 +72,42 @@ export async function executePlan(ctx: ApplyContext, actions: readonly Action[])
   const parallel = async <A extends Action>(list: A[], step: (action: A) => Promise<void>) => {
     await Promise.all(list.map((action) => limit(() => run(action, () => step(action)))));
   };
+  const ahead = (list: Array<{ path: string; local: LocalEntry }>) =>
+    uploadAhead(
+      {
+        api: ctx.api,
+        fs: ctx.fs,
+        store: ctx.store,
+        stats: ctx.stats,
+        limit: ctx.chunkLimit,
+        fetch: ctx.fetch,
+        signal: ctx.signal,
+        onProgress: ctx.onProgress,
+        present,
+      },
+      list.map((action) => ({ path: action.local.path, chunks: action.local.chunks })),
+    );
+  /**
+   * Steps that need their files' chunks on the server, a slice at a time: the slice's chunks go up
+   * ahead in batches (while the previous slice's steps run), then its steps run, each finding its
+   * chunks there and only making its own request. A step still uploads what is missing itself.
+   */
+  const withChunksAhead = async <A extends Action & { path: string; local: LocalEntry }>(
+    list: A[],
+    step: (action: A) => Promise<void>,
+  ) => {
+    const slices: A[][] = [];
+    for (let i = 0; i < list.length; i += SLICE) slices.push(list.slice(i, i + SLICE));
+    let next = slices[0] ? ahead(slices[0]) : undefined;
+    for (const [index, slice] of slices.entries()) {
+      await next;
+      if (ctx.signal.aborted) return;
+      const following = slices[index + 1];
+      next = following && !offline ? ahead(following) : undefined;
+      await parallel(slice, step);
+    }
+    await next;
+  };
 
   await sequential(of("conflictCopy"), (a) => applyConflictCopy(ctx, a));
   await sequential(of("forget"), (a) => applyForget(ctx, a));
@@ -70,12 +123,19 @@ export async function executePlan(ctx: ApplyContext, actions: readonly Action[])
     of("deleteLocal").sort((a, b) => depth(b.path) - depth(a.path)),
     (a) => applyDeleteLocal(ctx, a),
   );
-  await sequential(
-    of("createFolder").sort((a, b) => depth(a.path) - depth(b.path)),
-    (a) => applyCreateFolder(ctx, a, created),
+  // Folders of one depth are independent of each other: their parents are all in earlier groups.
+  for (const group of byDepth(of("createFolder"), (a) => a.path))
+    await parallel(group, (a) => applyCreateFolder(ctx, a, created));
+  const pushes = of("push");
+  await parallel(
+    pushes.filter((a) => !a.content),
+    (a) => applyPush(ctx, a, created),
   );
-  await parallel(of("push"), (a) => applyPush(ctx, a, created));
+  await withChunksAhead(
+    pushes.filter((a) => a.content),
+    (a) => applyPush(ctx, a, created),
+  );
   await sequential(of("deleteRemote"), (a) => applyDeleteRemote(ctx, a));
-  await parallel(of("createFile"), (a) => applyCreateFile(ctx, a, created));
+  await withChunksAhead(of("createFile"), (a) => applyCreateFile(ctx, a, created));
   return result;
 }

@@ -31,6 +31,11 @@ export interface UploadDeps {
   fetch: (url: string, init: RequestInit) => Promise<Response>;
   signal?: AbortSignal;
   onProgress?: (progress: TransferProgress) => void;
+  /**
+   * Chunks the server told this round it already holds for this user, or that this round PUT: not
+   * asked about again. Only for the round: a later round asks afresh.
+   */
+  present?: Set<ChunkHash>;
 }
 
 /**
@@ -46,7 +51,8 @@ export async function uploadMissingChunks(
 ): Promise<void> {
   const unique = new Map<ChunkHash, ChunkRef>();
   for (const chunk of chunks)
-    if (!unique.has(chunk.hash) && !deps.store.uploaded.has(chunk.hash)) unique.set(chunk.hash, chunk);
+    if (!unique.has(chunk.hash) && !deps.store.uploaded.has(chunk.hash) && !deps.present?.has(chunk.hash))
+      unique.set(chunk.hash, chunk);
   const pending = [...unique.values()];
   const bytesTotal = pending.reduce((sum, chunk) => sum + chunk.size, 0);
   let bytesDone = 0;
@@ -64,18 +70,91 @@ export async function uploadMissingChunks(
       { ...(deps.signal ? { signal: deps.signal } : {}) },
     );
     await Promise.all(
-      answer.results.map((result, index) =>
-        deps.limit(async () => {
-          const chunk = batch[index] as ChunkRef;
-          if (result.chunkHash !== chunk.hash) throw new Error("upload-urls answered out of order");
-          if (!result.exists && result.uploadUrl) {
-            await putChunk(deps, path, chunk, result.uploadUrl, result.uploadHeaders ?? {}, fileId);
+      answer.results.map(async (result, index) => {
+        const chunk = batch[index] as ChunkRef;
+        if (result.chunkHash !== chunk.hash) throw new Error("upload-urls answered out of order");
+        const { uploadUrl } = result;
+        if (!result.exists && uploadUrl) {
+          // Recorded inside the slot: at most `limit` chunks are stored but not yet recorded at a crash.
+          await deps.limit(async () => {
+            await putChunk(deps, path, chunk, uploadUrl, result.uploadHeaders ?? {}, fileId);
             await deps.store.commit(new StateBatch().addUploaded([chunk.hash]));
-          }
-          bytesDone += chunk.size;
-          deps.onProgress?.({ direction: "upload", path, bytesDone, bytesTotal });
-        }),
-      ),
+          });
+        }
+        bytesDone += chunk.size;
+        deps.onProgress?.({ direction: "upload", path, bytesDone, bytesTotal });
+      }),
+    );
+  }
+}
+
+/**
+ * Uploads ahead the chunks of many files (new files, whose creates follow): one upload-urls request per
+ * `limits.batchMax` chunks across all of them instead of one per file. Best effort: a chunk that fails
+ * here (the file changed, storage refused it) is left to that file's own upload, which asks again and
+ * fails with the error that matters for that file; after a failure that looks like the network or the
+ * server, the rest is left too, so an outage is not waited out once per chunk.
+ */
+export async function uploadAhead(
+  deps: UploadDeps & { present: Set<ChunkHash> },
+  files: readonly { path: string; chunks: readonly ChunkRef[] }[],
+): Promise<void> {
+  const wanted = new Map<ChunkHash, { path: string; chunk: ChunkRef }>();
+  const bytesTotal = new Map<string, number>();
+  for (const file of files) {
+    for (const chunk of file.chunks) {
+      if (wanted.has(chunk.hash) || deps.store.uploaded.has(chunk.hash) || deps.present.has(chunk.hash))
+        continue;
+      wanted.set(chunk.hash, { path: file.path, chunk });
+      bytesTotal.set(file.path, (bytesTotal.get(file.path) ?? 0) + chunk.size);
+    }
+  }
+  const bytesDone = new Map<string, number>();
+  const pending = [...wanted.values()];
+  let gaveUp = false;
+  for (let start = 0; start < pending.length && !gaveUp; start += limits.batchMax) {
+    const batch = pending.slice(start, start + limits.batchMax);
+    const signal = deps.signal ? { signal: deps.signal } : {};
+    const answer = await withRetry(
+      () =>
+        deps.api.uploadUrls(
+          { chunks: batch.map(({ chunk }) => ({ chunkHash: chunk.hash, size: chunk.size })) },
+          signal,
+        ),
+      signal,
+    ).catch(() => null);
+    if (!answer || answer.results.length !== batch.length) return;
+    await Promise.all(
+      answer.results.map(async (result, index) => {
+        const { path, chunk } = batch[index] as { path: string; chunk: ChunkRef };
+        if (result.chunkHash !== chunk.hash) return;
+        const { uploadUrl } = result;
+        if (!result.exists && uploadUrl) {
+          const sent = await deps.limit(async () => {
+            if (gaveUp || deps.signal?.aborted) return false;
+            try {
+              await putChunk(deps, path, chunk, uploadUrl, result.uploadHeaders ?? {}, undefined);
+            } catch (error) {
+              if (!(error instanceof LocalFileChangedError)) gaveUp = true;
+              return false;
+            }
+            // Each one durable as it lands (concurrent commits share an fsync): after a crash, only
+            // the chunks in flight are sent again.
+            await deps.store.commit(new StateBatch().addUploaded([chunk.hash]));
+            return true;
+          });
+          if (!sent) return;
+        }
+        deps.present.add(chunk.hash);
+        const done = (bytesDone.get(path) ?? 0) + chunk.size;
+        bytesDone.set(path, done);
+        deps.onProgress?.({
+          direction: "upload",
+          path,
+          bytesDone: done,
+          bytesTotal: bytesTotal.get(path) ?? done,
+        });
+      }),
     );
   }
 }
@@ -151,9 +230,15 @@ async function putChunk(
 }
 
 /** When a commit says chunks are missing, forget that they were uploaded so they are sent again. */
-export async function forgetUploaded(store: StateStore, error: unknown): Promise<boolean> {
+export async function forgetUploaded(
+  store: StateStore,
+  error: unknown,
+  present?: Set<ChunkHash>,
+): Promise<boolean> {
   if (!isApiError(error, "chunks_missing")) return false;
   const missing = (error.details?.missing ?? []) as ChunkHash[];
+  if (missing.length > 0) for (const hash of missing) present?.delete(hash);
+  else present?.clear();
   await store.commit(new StateBatch().removeUploaded(missing.length > 0 ? missing : [...store.uploaded]));
   return true;
 }
