@@ -1,8 +1,13 @@
+import { createHash } from "node:crypto";
+import { mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { MemoryFileSystem } from "../fs/memory-fs.ts";
+import { NodeFileSystem } from "../fs/node-fs.ts";
 import type { FileSystem } from "../fs/types.ts";
 import { IgnoreRules } from "./ignore-rules.ts";
-import { Scanner } from "./scanner.ts";
+import { RACY_WINDOW_MS, Scanner } from "./scanner.ts";
 
 /** Counts file reads: the scanner's promise is to read only what changed. */
 function countingReads(fs: MemoryFileSystem): { fs: FileSystem; reads: string[] } {
@@ -107,5 +112,44 @@ describe("Scanner", () => {
     fs.writeFile(".gitignore", "out/\n");
     await scanner.rescan([".gitignore"]);
     expect(tree(scanner)).toEqual(["file:.gitignore", "file:keep.txt"]);
+  });
+});
+
+describe("Scanner on a real disk: racily clean files", () => {
+  /** Writes `content` and pins the file's mtime to `mtimeMs` (as a second write in the same tick would). */
+  async function writePinned(path: string, content: string, mtimeMs: number): Promise<void> {
+    await writeFile(path, content);
+    await utimes(path, new Date(mtimeMs), new Date(mtimeMs));
+  }
+
+  async function scanTwice(mtimeMs: number, now: () => number) {
+    const folder = await mkdtemp(join(tmpdir(), "wsync-racy-"));
+    try {
+      const path = join(folder, "notes.txt");
+      await writePinned(path, "first", mtimeMs);
+      const scanner = new Scanner(new NodeFileSystem(folder), new IgnoreRules(), { now });
+      await scanner.fullScan();
+      const first = scanner.entries.get("notes.txt")?.chunks[0]?.hash;
+      // Same size, same inode, same mtime: only the bytes differ.
+      await writePinned(path, "other", mtimeMs);
+      expect((await stat(path)).mtimeMs).toBe(mtimeMs);
+      await scanner.fullScan();
+      return { first, second: scanner.entries.get("notes.txt")?.chunks[0]?.hash };
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  }
+
+  it("reads a file again when it was read within the racy window of its mtime, so a same-tick rewrite is found", async () => {
+    const mtimeMs = Math.floor(Date.now() / 1000) * 1000; // whole seconds: exact through utimes
+    const { first, second } = await scanTwice(mtimeMs, () => mtimeMs + RACY_WINDOW_MS - 1);
+    expect(second).not.toBe(first);
+    expect(second).toBe(`sha256:${createHash("sha256").update("other").digest("hex")}`);
+  });
+
+  it("trusts the stat of a file read well after its mtime (no second read)", async () => {
+    const mtimeMs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+    const { first, second } = await scanTwice(mtimeMs, () => mtimeMs + 60_000);
+    expect(second).toBe(first);
   });
 });

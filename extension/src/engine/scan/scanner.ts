@@ -29,7 +29,17 @@ export interface ScannerOptions {
   hasher?: ChunkHasher;
   /** Files hashed at the same time. */
   concurrency?: number;
+  /** Wall clock, ms (tests). */
+  now?: () => number;
 }
+
+/**
+ * A file read less than this long after its mtime is "racily clean" (Git's term): a second write in the
+ * same timestamp tick would leave size, mtime and inode as they were, so its stat cannot vouch for its
+ * bytes until it is read again later. Timestamps tick every few ms on Linux, 1 s or 2 s on some file
+ * systems (FAT, HFS+): 2 s covers them all.
+ */
+export const RACY_WINDOW_MS = 2_000;
 
 /** Whether two stats describe the same unchanged file: size, mtime and inode, as the issue asks. */
 export function unchangedStat(a: Pick<FileStat, "size" | "mtimeMs" | "inode">, b: FileStat): boolean {
@@ -48,6 +58,8 @@ export class Scanner {
   /** Our temporary files seen by the last scans: left by a crash when no transfer is running. */
   readonly temporaries = new Set<string>();
   private byInode = new Map<number, LocalEntry>();
+  /** When each file's bytes were last read (wall clock), for the racy check; none for seeded entries. */
+  private readonly readAt = new Map<string, number>();
   private readonly limit: ReturnType<typeof pLimit>;
 
   constructor(
@@ -62,6 +74,7 @@ export class Scanner {
   seed(entries: Iterable<LocalEntry>): void {
     for (const entry of entries) {
       this.entries.set(entry.path, entry);
+      this.readAt.delete(entry.path);
       this.byInode.set(entry.inode, entry);
     }
   }
@@ -86,6 +99,7 @@ export class Scanner {
       for (const path of [...this.entries.keys()]) {
         if (isWithin(path, root) && path !== "" && !seen.has(path)) {
           this.entries.delete(path);
+          this.readAt.delete(path);
           this.snapshotVersion++;
         }
       }
@@ -177,18 +191,31 @@ export class Scanner {
 
   private async visitFile(path: string, stat: FileStat): Promise<void> {
     const known = this.entries.get(path);
-    if (known && known.kind === "file" && unchangedStat(known, stat)) return;
+    if (known && known.kind === "file" && unchangedStat(known, stat) && this.settled(known)) return;
     const moved = this.byInode.get(stat.inode);
-    if (moved && moved.kind === "file" && moved.size === stat.size && moved.mtimeMs === stat.mtimeMs) {
+    if (
+      moved &&
+      moved.kind === "file" &&
+      moved.size === stat.size &&
+      moved.mtimeMs === stat.mtimeMs &&
+      this.settled(moved)
+    ) {
       this.record({ ...moved, path, ...statFields(stat) });
+      const movedReadAt = this.readAt.get(moved.path);
+      if (movedReadAt === undefined) this.readAt.delete(path);
+      else this.readAt.set(path, movedReadAt);
       return;
     }
     try {
+      // Taken before reading: a write after it gets an mtime no older than this, less one tick.
+      const readStart = (this.options.now ?? Date.now)();
       const chunked = await chunkFile(this.fs, path, this.options);
+      this.readAt.set(path, readStart);
       this.skipped.delete(path);
       this.record({ path, kind: "file", ...statFields(chunked.stat), chunks: chunked.chunks });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
+        this.readAt.delete(path);
         if (this.entries.delete(path)) this.snapshotVersion++;
         return;
       }
@@ -196,6 +223,14 @@ export class Scanner {
       else this.skipped.set(path, { path, reason: "unreadable", detail: (error as Error).message });
       // Keep what was known: a file we cannot read now is not a deleted one.
     }
+  }
+
+  /** Whether an entry's stat can vouch for its bytes: not read within the racy window of its mtime. */
+  private settled(entry: LocalEntry): boolean {
+    const readAt = this.readAt.get(entry.path);
+    // Seeded from the state store: the engine recorded it when the commit or download was done.
+    if (readAt === undefined) return true;
+    return readAt - entry.mtimeMs >= RACY_WINDOW_MS;
   }
 
   private record(entry: LocalEntry): void {
@@ -207,13 +242,17 @@ export class Scanner {
       known.mtimeMs === entry.mtimeMs &&
       known.inode === entry.inode &&
       known.mode === entry.mode &&
-      (entry.kind === "folder" || known.chunks === entry.chunks)
+      (entry.kind === "folder" || sameChunks(known.chunks, entry.chunks))
     ) {
       return;
     }
     this.entries.set(entry.path, entry);
     this.snapshotVersion++;
   }
+}
+
+function sameChunks(a: readonly ChunkRef[], b: readonly ChunkRef[]): boolean {
+  return a === b || (a.length === b.length && a.every((chunk, i) => chunk.hash === b[i]?.hash));
 }
 
 function statFields(stat: FileStat) {
