@@ -72,32 +72,54 @@ start() {
     cat "$run_dir/kafka.env"
     return
   fi
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  local port controller_port cluster_id
-  port="$(free_port)"
-  controller_port="$(free_port)"
-  while [[ "$controller_port" == "$port" ]]; do controller_port="$(free_port)"; done
-  write_server_properties "$dir" "$port" "$controller_port"
-  # The tool logs a warning on stderr; only stdout is the id.
-  cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
-  kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
-    { cat "$dir/format.log" >&2; die "kafka: storage format failed"; }
-  log "kafka: starting on 127.0.0.1:$port (controller $controller_port), log $dir/kafka.log"
-  # exec in the background subshell, so $! is the JVM itself and `stop` can signal it.
-  (
-    # shellcheck disable=SC2086
-    exec java $KAFKA_JAVA_OPTS -Dlog4j2.configurationFile="$STACK_DIR/kafka/log4j2.properties" \
-      -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1
-  ) &
-  echo $! >"$dir/kafka.pid"
-  if ! wait_until 60 "kafka port" bash -c "exec 3<>/dev/tcp/127.0.0.1/$port" ||
-    ! wait_until 60 "kafka topic creation" kafka_java "$STACK_DIR/kafka/CreateTopic.java" "127.0.0.1:$port" wsync-stack-ready; then
+  local port controller_port cluster_id attempt
+  # A free port can be taken by another process before the JVM binds it (the suite starts many
+  # servers at once): then Kafka dies with "Address already in use" and we try other ports.
+  for attempt in 1 2 3; do
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    port="$(free_port)"
+    controller_port="$(free_port)"
+    while [[ "$controller_port" == "$port" ]]; do controller_port="$(free_port)"; done
+    write_server_properties "$dir" "$port" "$controller_port"
+    # The tool logs a warning on stderr; only stdout is the id.
+    cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -n 1)"
+    kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" >"$dir/format.log" 2>&1 ||
+      { cat "$dir/format.log" >&2; die "kafka: storage format failed"; }
+    log "kafka: starting on 127.0.0.1:$port (controller $controller_port), log $dir/kafka.log"
+    # exec in the background subshell, so $! is the JVM itself and `stop` can signal it.
+    (
+      # shellcheck disable=SC2086
+      exec java $KAFKA_JAVA_OPTS -Dlog4j2.configurationFile="$STACK_DIR/kafka/log4j2.properties" \
+        -cp "$KAFKA_LIBS/*" kafka.Kafka "$dir/server.properties" >"$dir/kafka.log" 2>&1
+    ) &
+    echo $! >"$dir/kafka.pid"
+    if wait_started "$dir" 90 &&
+      wait_until 60 "kafka topic creation" kafka_java "$STACK_DIR/kafka/CreateTopic.java" "127.0.0.1:$port" wsync-stack-ready; then
+      break
+    fi
+    if ((attempt < 3)) && grep -q "Address already in use" "$dir/kafka.log"; then
+      log "kafka: a port was taken before Kafka bound it; trying other ports"
+      stop "$run_dir"
+      continue
+    fi
     tail -n 40 "$dir/kafka.log" >&2
     stop "$run_dir"
     die "kafka did not become ready"
-  fi
+  done
   write_env "$run_dir/kafka.env" "KAFKA_BROKERS=127.0.0.1:$port"
+}
+
+# Waits until this JVM (not whatever else may hold the port) says it started; fails early if it died.
+wait_started() {
+  local dir="$1" deadline=$((SECONDS + $2))
+  while ((SECONDS < deadline)); do
+    grep -q "Kafka Server started" "$dir/kafka.log" 2>/dev/null && return 0
+    kill -0 "$(cat "$dir/kafka.pid")" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  log "kafka: not started after $2 s"
+  return 1
 }
 
 stop() {
