@@ -1,3 +1,5 @@
+import { redact, redactText } from "@wsync/shared-protocol";
+
 /** What the notifier reports. Structured fields so a log shipper can index them. */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
@@ -20,5 +22,19 @@ export const consoleLogger: Logger = {
   warn: (message, fields) => console.error(line("warn", message, fields)),
   error: (message, fields) => console.error(line("error", message, fields)),
 };
+
+/**
+ * Every line any logger of the notifier writes goes through this: tokens, passwords and Authorization
+ * values are scrubbed from the message and every field (errors included), whoever logs what.
+ */
+export function redactingLogger(inner: Logger): Logger {
+  const scrub = (fields?: Record<string, unknown>) =>
+    fields === undefined ? undefined : (redact(fields) as Record<string, unknown>);
+  return {
+    info: (message, fields) => inner.info(redactText(message), scrub(fields)),
+    warn: (message, fields) => inner.warn(redactText(message), scrub(fields)),
+    error: (message, fields) => inner.error(redactText(message), scrub(fields)),
+  };
+}
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -6,7 +6,7 @@ import { createSocketServer } from "./fanout/socket-server.ts";
 import { Subscribers } from "./fanout/subscribers.ts";
 import { createHttpServer } from "./http/http-server.ts";
 import { newestSequence, newestSyncToken } from "./journal.ts";
-import type { Logger } from "./logger.ts";
+import { type Logger, redactingLogger } from "./logger.ts";
 import { OutboxRelay } from "./relay/outbox-relay.ts";
 import { postgresOutbox } from "./relay/postgres-outbox.ts";
 
@@ -40,7 +40,8 @@ export interface RunningNotifier {
 
 /** Wires the parts together. Closing does not end `sql` or `bus`: whoever made them owns them. */
 export async function runNotifier(parts: NotifierParts): Promise<RunningNotifier> {
-  const { sql, bus, authenticate, logger } = parts;
+  const { sql, bus, authenticate } = parts;
+  const logger = redactingLogger(parts.logger);
   const subscribers = new Subscribers();
   await bus.subscribe((event) => subscribers.dispatch(event));
 

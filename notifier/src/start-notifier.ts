@@ -3,7 +3,7 @@ import postgres from "postgres";
 import type { EventBus } from "./bus/event-bus.ts";
 import { InProcessBus } from "./bus/in-process-bus.ts";
 import { KafkaBus } from "./bus/kafka-bus.ts";
-import { consoleLogger, type Logger } from "./logger.ts";
+import { consoleLogger, type Logger, redactingLogger } from "./logger.ts";
 import { type NotifierTuning, type RunningNotifier, runNotifier } from "./notifier.ts";
 
 export type BusConfig =
@@ -22,7 +22,7 @@ export interface NotifierOptions extends NotifierTuning {
 
 /** Starts a notifier: the outbox relay, the bus consumer, WebSockets at `/ws`, `/poll` and `/healthz`. */
 export async function startNotifier(options: NotifierOptions): Promise<RunningNotifier> {
-  const logger = options.logger ?? consoleLogger;
+  const logger = redactingLogger(options.logger ?? consoleLogger);
   // The listening connection of LISTEN/NOTIFY comes on top of these.
   const sql = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
   let bus: EventBus | undefined;

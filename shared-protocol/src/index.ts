@@ -10,3 +10,4 @@ export * from "./names.ts";
 export * from "./notifications.ts";
 export * from "./routes.ts";
 export * from "./sync-token.ts";
+export * from "./redact.ts";

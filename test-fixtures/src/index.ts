@@ -8,3 +8,4 @@ export {
   type ProxiedRoute,
 } from "./network-cut-proxy.ts";
 export { createTestBucket, type TestBucket } from "./s3.ts";
+export { leakedSecrets, secretForms } from "./secrets.ts";

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { startTestStack, type TestStack } from "@wsync/test-fixtures";
+import { leakedSecrets, startTestStack, type TestStack } from "@wsync/test-fixtures";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
@@ -23,9 +23,24 @@ afterAll(async () => {
 });
 
 function cli(configDir: string, ...args: string[]) {
+  return cliWith("a long enough password", configDir, ...args);
+}
+
+function cliWith(password: string, configDir: string, ...args: string[]) {
   return run(process.execPath, ["--import", "tsx", main, "--config-dir", configDir, ...args], {
-    env: { ...process.env, WSYNC_PASSWORD: "a long enough password" },
+    env: { ...process.env, WSYNC_PASSWORD: password },
   });
+}
+
+/** stdout and stderr of a run, whether it succeeded or failed. */
+async function outputOf(running: Promise<{ stdout: string; stderr: string }>): Promise<string[]> {
+  try {
+    const { stdout, stderr } = await running;
+    return [stdout, stderr];
+  } catch (error) {
+    const failed = error as { stdout?: string; stderr?: string; message: string };
+    return [failed.stdout ?? "", failed.stderr ?? "", failed.message];
+  }
 }
 
 describe("wsync CLI", () => {
@@ -64,5 +79,41 @@ describe("wsync CLI", () => {
     ).rejects.toMatchObject({
       stderr: expect.stringContaining("not signed in"),
     });
+  });
+
+  it("never prints a token or a password: login, a wrong password, sync, status, a refused token", async () => {
+    const password = `secret-${randomUUID()}`;
+    const email = `cli-${randomUUID()}@example.com`;
+    const config = join(root, "quiet", "config");
+    const folder = join(root, "quiet", "folder");
+    const server = ["--server", stack.apiUrl, "--notifier", stack.notifierUrl];
+    const output: string[] = [];
+    const say = async (running: Promise<{ stdout: string; stderr: string }>) =>
+      output.push(...(await outputOf(running)));
+    await say(
+      cliWith(password, config, "login", "--email", email, "--register", "--device-name", "q", ...server),
+    );
+    const { token } = JSON.parse(await readFile(join(config, "login.json"), "utf8")) as { token: string };
+    await say(
+      cliWith(`${password}-wrong`, join(root, "quiet", "other"), "login", "--email", email, ...server),
+    );
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, "a.txt"), "a");
+    await say(cli(config, "sync", folder, "--once"));
+    await say(cli(config, "status", folder));
+    await say(cli(config, "status", folder, "--json"));
+    // The stored token altered: every request is refused (401).
+    const forged = `${token.slice(0, -4)}AAAA`;
+    const login = JSON.parse(await readFile(join(config, "login.json"), "utf8"));
+    await writeFile(join(config, "login.json"), JSON.stringify({ ...login, token: forged }));
+    await writeFile(join(folder, "b.txt"), "b");
+    await say(cli(config, "sync", folder, "--once"));
+    await say(cli(config, "status", folder, "--json"));
+
+    expect(output.join("\n")).toContain("unauthorized");
+    expect(leakedSecrets(output, { token, forged, password, "wrong password": `${password}-wrong` })).toEqual(
+      [],
+    );
   });
 });

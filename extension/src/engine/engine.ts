@@ -1,6 +1,14 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ApiClient, type FetchLike, isApiError, NetworkError, ProtocolError } from "@wsync/shared-protocol";
+import {
+  ApiClient,
+  type FetchLike,
+  isApiError,
+  NetworkError,
+  ProtocolError,
+  redact,
+  redactText,
+} from "@wsync/shared-protocol";
 import pLimit from "p-limit";
 import type { ApplyContext } from "./apply/context.ts";
 import { executePlan } from "./apply/executor.ts";
@@ -83,7 +91,12 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   let cycleAbort = new AbortController();
 
   const log = (level: "debug" | "info" | "warn" | "error", message: string, data?: Record<string, unknown>) =>
-    emitter.emit("log", { level, message, ...(data ? { data } : {}) });
+    // Scrubbed here, once, so no message or error detail can carry this device's token to a log.
+    emitter.emit("log", {
+      level,
+      message: redactText(message, [options.token]),
+      ...(data ? { data: redact(data, [options.token]) as Record<string, unknown> } : {}),
+    });
 
   const status = (): EngineStatus => ({
     state,
@@ -367,14 +380,15 @@ async function dropOrphans(store: StateStore): Promise<void> {
   await store.commit(batch);
 }
 
+/** What the status shows of an error (and the CLI prints): never a token, whatever the error quoted. */
 function describe(error: unknown): { code: string; message: string } {
-  if (isApiError(error)) return { code: error.code, message: error.message };
+  if (isApiError(error)) return { code: error.code, message: redactText(error.message) };
   if (error instanceof NetworkError || error instanceof ProtocolError)
-    return { code: error.code, message: error.message };
+    return { code: error.code, message: redactText(error.message) };
   const code = (error as { code?: unknown })?.code;
   return {
     code: typeof code === "string" ? code : "error",
-    message: (error as Error)?.message ?? String(error),
+    message: redactText((error as Error)?.message ?? String(error)),
   };
 }
 
