@@ -35,10 +35,11 @@ describe("the cache of chunk ownership", () => {
   it("a stale 'owned' costs one round trip, never a lost chunk: the commit checks PostgreSQL and forgets it", async () => {
     const { client, userId } = await h.signUp();
     const chunk = await makeChunk("stale ownership");
-    await uploadChunk(client, chunk);
-    await client.createFile({ parentId: null, name: "a", isFolder: false, chunks: [chunk.hash] });
-    // PostgreSQL no longer says so (as after a collection whose invalidation was lost); the cache does.
-    await h.sql`DELETE FROM chunk_owners WHERE owner_id = ${userId} AND hash = ${chunk.hash}`;
+    // The cache says owned, PostgreSQL does not (as after a collection whose invalidation was lost).
+    await h.deps.cache.rememberOwnedChunks(userId, [chunk.hash]);
+    expect(
+      await h.sql`SELECT 1 FROM chunk_owners WHERE owner_id = ${userId} AND hash = ${chunk.hash}`,
+    ).toEqual([]);
     expect((await client.uploadUrl({ chunkHash: chunk.hash, size: chunk.bytes.length })).exists).toBe(true);
     const refused = await failure(
       client.createFile({ parentId: null, name: "b", isFolder: false, chunks: [chunk.hash] }),

@@ -2,19 +2,17 @@ import { ApiError, type ChunkHash } from "@wsync/shared-protocol";
 import type { Sql, TransactionSql } from "postgres";
 
 /**
- * Queries on chunks (global, content-addressed) and chunk_owners (who proved they hold the bytes).
+ * Queries on a user's chunks, all on the user's shard: chunk_owners (the chunks this user proved it
+ * holds, with their size and this user's reference count) and chunk_uploads (upload URLs issued and
+ * not yet verified). Dedup answers `exists` only from chunk_owners, never from the global object list.
  *
- * Garbage collection and uploads meet here. The rules that keep a committed chunk from ever being
- * deleted under it:
- * - a chunk row is claimed for deletion (deleting_since) only while unreferenced and past
- *   collectable_after, under its row lock; claiming also drops all ownership, so nobody skips
- *   verification for it again;
- * - a commit takes the same row locks and refuses (chunks_missing) any chunk that is claimed or gone,
- *   and only verifies uploads (HEAD) after pinning the row, so a HEAD that saw the object cannot be
- *   followed by a delete the commit did not notice.
+ * Either row is the user's hold on the object: an upload tag from the upload URL until a commit
+ * verifies it, then, in the same transaction, an ownership row until the collector drops it (only
+ * while unreferenced, past its grace period). The collector deletes an object only when no user
+ * holds it (jobs/garbage-collection.ts).
  */
 
-/** Of `hashes`, those this user owns whose chunk is stored and not being collected. */
+/** Of `hashes`, those this user owns (an owned chunk's object is never collected). */
 export async function ownedLiveChunks(
   sql: Sql,
   ownerId: string,
@@ -22,25 +20,8 @@ export async function ownedLiveChunks(
 ): Promise<Set<string>> {
   if (hashes.length === 0) return new Set();
   const rows = await sql<{ hash: string }[]>`
-    SELECT o.hash FROM chunk_owners o JOIN chunks c ON c.hash = o.hash
-    WHERE o.owner_id = ${ownerId} AND o.hash = ANY(${hashes}::text[])
-      AND c.deleting_since IS NULL AND c.size IS NOT NULL`;
+    SELECT hash FROM chunk_owners WHERE owner_id = ${ownerId} AND hash = ANY(${hashes as string[]}::text[])`;
   return new Set(rows.map((row) => row.hash));
-}
-
-/**
- * Keeps `hashes` from collection until `until` (an upload or a verification is about to rely on
- * them), creating unknown ones. Returns those already claimed for deletion: they cannot be relied on.
- */
-export async function pinChunks(sql: Sql, hashes: readonly string[], until: Date): Promise<Set<string>> {
-  if (hashes.length === 0) return new Set();
-  const sorted = [...new Set(hashes)].sort();
-  const rows = await sql<{ hash: string; claimed: boolean }[]>`
-    INSERT INTO chunks (hash, collectable_after)
-    SELECT h, ${until} FROM unnest(${sorted}::text[]) AS h ORDER BY h
-    ON CONFLICT (hash) DO UPDATE SET collectable_after = greatest(chunks.collectable_after, excluded.collectable_after)
-    RETURNING hash, deleting_since IS NOT NULL AS claimed`;
-  return new Set(rows.filter((row) => row.claimed).map((row) => row.hash));
 }
 
 /**
@@ -78,27 +59,40 @@ export async function pendingUploadTags(
 }
 
 /**
- * Locks the rows of `hashes` (sorted, so concurrent commits cannot deadlock on them) and returns the
- * size of each, taking a just-verified size where the row has none yet. Anything claimed, unknown or
- * unverified is `chunks_missing`.
+ * In a change transaction: turns this user's verified uploads into ownership (spending their tags),
+ * then locks the ownership rows of `hashes` (sorted, against the collector dropping them) and returns
+ * each one's size. A chunk the user does not own by then is `chunks_missing`: never uploaded, its
+ * verification failed, its tag expired, or the collector dropped the ownership since it was read.
  */
-export async function lockChunksForReference(
+export async function holdChunksForVersion(
   tx: TransactionSql,
+  ownerId: string,
   hashes: readonly string[],
   verifiedSizes: ReadonlyMap<string, number>,
+  now: Date,
 ): Promise<Map<string, number>> {
   const distinct = [...new Set(hashes)].sort();
   if (distinct.length === 0) return new Map();
-  const rows = await tx<{ hash: string; size: string | null; deleting_since: Date | null }[]>`
-    SELECT hash, size, deleting_since FROM chunks WHERE hash = ANY(${distinct}::text[]) ORDER BY hash FOR UPDATE`;
-  const sizes = new Map<string, number>();
-  for (const row of rows) {
-    if (row.deleting_since) continue;
-    const size = row.size !== null ? Number(row.size) : verifiedSizes.get(row.hash);
-    if (size !== undefined) sizes.set(row.hash, size);
+  if (verifiedSizes.size > 0) {
+    const verified = [...verifiedSizes.keys()].sort();
+    // Only a tag still there counts: housekeeping may have swept it since the verification read it,
+    // and then nothing held the object meanwhile.
+    const spent = await tx<{ hash: string }[]>`
+      DELETE FROM chunk_uploads WHERE owner_id = ${ownerId} AND hash = ANY(${verified}::text[]) RETURNING hash`;
+    const spentHashes = spent.map((row) => row.hash).sort();
+    const sizes = spentHashes.map((hash) => String(verifiedSizes.get(hash)));
+    await tx`
+      INSERT INTO chunk_owners (owner_id, hash, size, reference_count, verified_at, collectable_after)
+      SELECT ${ownerId}, t.hash, t.size, 0, ${now}, ${now}
+      FROM unnest(${spentHashes}::text[], ${sizes}::bigint[]) AS t(hash, size) ORDER BY t.hash
+      ON CONFLICT (owner_id, hash) DO NOTHING`;
   }
-  const missing = distinct.filter((hash) => !sizes.has(hash));
-  if (missing.length > 0) throw chunksMissing(missing);
+  const rows = await tx<{ hash: string; size: string }[]>`
+    SELECT hash, size FROM chunk_owners WHERE owner_id = ${ownerId} AND hash = ANY(${distinct}::text[])
+    ORDER BY hash FOR UPDATE`;
+  const sizes = new Map(rows.map((row) => [row.hash, Number(row.size)]));
+  const absent = distinct.filter((hash) => !sizes.has(hash));
+  if (absent.length > 0) throw chunksMissing(absent);
   return sizes;
 }
 
@@ -108,33 +102,17 @@ export function chunksMissing(missing: readonly string[]): ApiError {
   });
 }
 
-/** Records verified uploads: the chunk's size, and that this user holds its bytes (tag spent). */
-export async function recordVerifiedChunks(
+/** Adds one reference per occurrence in `hashes` (rows already locked by holdChunksForVersion). */
+export async function addChunkReferences(
   tx: TransactionSql,
   ownerId: string,
-  verifiedSizes: ReadonlyMap<string, number>,
-  now: Date,
+  hashes: readonly string[],
 ): Promise<void> {
-  if (verifiedSizes.size === 0) return;
-  const hashes = [...verifiedSizes.keys()].sort();
-  const sizes = hashes.map((hash) => String(verifiedSizes.get(hash)));
-  await tx`
-    UPDATE chunks c SET size = t.size FROM unnest(${hashes}::text[], ${sizes}::bigint[]) AS t(hash, size)
-    WHERE c.hash = t.hash AND c.size IS NULL`;
-  await tx`
-    INSERT INTO chunk_owners (owner_id, hash, verified_at)
-    SELECT ${ownerId}, h, ${now} FROM unnest(${hashes}::text[]) AS h
-    ON CONFLICT (owner_id, hash) DO NOTHING`;
-  await tx`DELETE FROM chunk_uploads WHERE owner_id = ${ownerId} AND hash = ANY(${hashes}::text[])`;
-}
-
-/** Adds one reference per occurrence in `hashes` (rows already locked by lockChunksForReference). */
-export async function addChunkReferences(tx: TransactionSql, hashes: readonly string[]): Promise<void> {
   if (hashes.length === 0) return;
   await tx`
-    UPDATE chunks c SET reference_count = c.reference_count + t.n
+    UPDATE chunk_owners o SET reference_count = o.reference_count + t.n
     FROM (SELECT h, count(*)::int AS n FROM unnest(${hashes as string[]}::text[]) AS h GROUP BY h) AS t
-    WHERE c.hash = t.h`;
+    WHERE o.owner_id = ${ownerId} AND o.hash = t.h`;
 }
 
 /** Adds the references of an existing version's chunk list again (a move, delete or restore). */
@@ -144,16 +122,12 @@ export async function addReferencesOfVersion(
   fileId: string,
   version: number,
 ): Promise<void> {
-  // Referenced chunks cannot be claimed, so these rows are live; lock them in order all the same.
+  // The version references these chunks, so their ownership rows cannot be dropped under us.
   await tx`
-    SELECT 1 FROM chunks WHERE hash IN (
-      SELECT chunk_hash FROM file_chunks WHERE owner_id = ${ownerId} AND file_id = ${fileId} AND version = ${version})
-    ORDER BY hash FOR UPDATE`;
-  await tx`
-    UPDATE chunks c SET reference_count = c.reference_count + t.n
+    UPDATE chunk_owners o SET reference_count = o.reference_count + t.n
     FROM (SELECT chunk_hash, count(*)::int AS n FROM file_chunks
           WHERE owner_id = ${ownerId} AND file_id = ${fileId} AND version = ${version} GROUP BY chunk_hash) AS t
-    WHERE c.hash = t.chunk_hash`;
+    WHERE o.owner_id = ${ownerId} AND o.hash = t.chunk_hash`;
 }
 
 /** Of `hashes`, those in some stored version of this user's files (what the user may download). */
@@ -167,45 +141,62 @@ export async function chunksReadableBy(
   return new Set(rows.map((row) => row.chunk_hash));
 }
 
-/**
- * Claims up to `limit` chunks that are unreferenced and past their grace period: marks them deleting
- * and drops their ownership, in one transaction holding their row locks. Returns the claimed hashes;
- * the caller deletes the objects, then calls `forgetDeletedChunks`.
- */
-export interface ClaimedChunks {
-  hashes: ChunkHash[];
-  /** The ownership the claim dropped, for the cache to forget too. */
-  released: { ownerId: string; hash: string }[];
+/** Owners with ownership rows unreferenced past their grace period (a fan-out read, for the collector). */
+export async function ownersWithCollectableOwnership(sql: Sql, now: Date, limit: number): Promise<string[]> {
+  const rows = await sql<{ owner_id: string }[]>`
+    /* cross-owner: garbage collection finds the owners whose unreferenced ownership expired (fan-out read) */
+    SELECT DISTINCT owner_id FROM chunk_owners
+    WHERE reference_count = 0 AND collectable_after < ${now} LIMIT ${limit}`;
+  return rows.map((row) => row.owner_id);
 }
 
-export async function claimCollectableChunks(sql: Sql, now: Date, limit: number): Promise<ClaimedChunks> {
-  return (await sql.begin(async (tx) => {
-    const rows = await tx<{ hash: ChunkHash }[]>`
-      SELECT hash FROM chunks
-      WHERE reference_count = 0 AND collectable_after < ${now} AND deleting_since IS NULL
-      ORDER BY hash LIMIT ${limit} FOR UPDATE SKIP LOCKED`;
-    const hashes = rows.map((row) => row.hash);
-    if (hashes.length === 0) return { hashes: [], released: [] };
-    await tx`UPDATE chunks SET deleting_since = ${now} WHERE hash = ANY(${hashes}::text[])`;
-    const released = await tx<{ owner_id: string; hash: string }[]>`
-      /* cross-owner: garbage collection drops every owner's claim on a collected chunk */
-      DELETE FROM chunk_owners WHERE hash = ANY(${hashes}::text[]) RETURNING owner_id, hash`;
-    return { hashes, released: released.map((row) => ({ ownerId: row.owner_id, hash: row.hash })) };
-  })) as ClaimedChunks;
-}
-
-/** Drops the rows of chunks whose objects are deleted; a later upload of the same bytes starts afresh. */
-export async function forgetDeletedChunks(sql: Sql, hashes: readonly string[]): Promise<void> {
-  await sql`DELETE FROM chunks WHERE hash = ANY(${hashes as string[]}::text[]) AND deleting_since IS NOT NULL`;
-}
-
-/** Claimed chunks whose deletion did not finish (a crash between claim and forget), to retry. */
-export async function unfinishedDeletions(
+/** This owner's ownership rows unreferenced past their grace period. */
+export async function collectableOwnership(
   sql: Sql,
-  claimedBefore: Date,
+  ownerId: string,
+  now: Date,
   limit: number,
-): Promise<ChunkHash[]> {
-  const rows = await sql<{ hash: ChunkHash }[]>`
-    SELECT hash FROM chunks WHERE deleting_since < ${claimedBefore} ORDER BY hash LIMIT ${limit}`;
+): Promise<string[]> {
+  const rows = await sql<{ hash: string }[]>`
+    SELECT hash FROM chunk_owners
+    WHERE owner_id = ${ownerId} AND reference_count = 0 AND collectable_after < ${now}
+    ORDER BY hash LIMIT ${limit}`;
   return rows.map((row) => row.hash);
+}
+
+/**
+ * Drops those of `hashes` still unreferenced past their grace period (a commit that referenced one
+ * meanwhile holds its row lock, and the row is re-checked after it). Returns the dropped ones.
+ */
+export async function dropOwnership(
+  sql: Sql,
+  ownerId: string,
+  hashes: readonly string[],
+  now: Date,
+): Promise<string[]> {
+  const rows = await sql<{ hash: string }[]>`
+    DELETE FROM chunk_owners WHERE owner_id = ${ownerId} AND hash IN (
+      SELECT hash FROM chunk_owners
+      WHERE owner_id = ${ownerId} AND hash = ANY(${[...hashes]}::text[]) AND reference_count = 0
+        AND collectable_after < ${now}
+      ORDER BY hash FOR UPDATE)
+    RETURNING hash`;
+  return rows.map((row) => row.hash);
+}
+
+export type Hold = "owned" | "uploading";
+
+/**
+ * Who holds any of `hashes`, over all users: an ownership row or an upload tag (a fan-out read; per
+ * user one snapshot, so a verification swapping its tag for ownership is seen as one or the other).
+ */
+export async function holdersOf(sql: Sql, hashes: readonly string[]): Promise<Map<ChunkHash, Hold>> {
+  if (hashes.length === 0) return new Map();
+  const rows = await sql<{ hash: ChunkHash; owned: boolean }[]>`
+    /* cross-owner: garbage collection asks whether anybody still holds these objects (fan-out read) */
+    SELECT hash, bool_or(owned) AS owned FROM (
+      SELECT hash, true AS owned FROM chunk_owners WHERE hash = ANY(${[...hashes]}::text[])
+      UNION ALL SELECT hash, false FROM chunk_uploads WHERE hash = ANY(${[...hashes]}::text[])
+    ) AS h GROUP BY hash`;
+  return new Map(rows.map((row) => [row.hash, row.owned ? "owned" : "uploading"]));
 }

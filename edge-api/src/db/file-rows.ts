@@ -128,7 +128,7 @@ export async function insertVersion(tx: TransactionSql, v: VersionRecord): Promi
     await tx`
       INSERT INTO file_chunks (owner_id, file_id, version, chunk_index, chunk_hash)
       SELECT ${v.ownerId}, ${v.fileId}, ${v.version}, t.i - 1, t.h FROM unnest(${chunks}::text[]) WITH ORDINALITY AS t(h, i)`;
-    await addChunkReferences(tx, chunks);
+    await addChunkReferences(tx, v.ownerId, chunks);
   } else {
     const from = v.content.sameAsVersion;
     await tx`

@@ -8,7 +8,7 @@ import {
 import type { Sql } from "postgres";
 import { type ChangeOutcome, runChange, type Writer } from "./change-transaction.ts";
 import { appendChanges } from "./changes.ts";
-import { lockChunksForReference, recordVerifiedChunks } from "./chunks.ts";
+import { holdChunksForVersion } from "./chunks.ts";
 import {
   checkParentFolder,
   expectFreeName,
@@ -43,8 +43,7 @@ export async function createFile(sql: Sql, writer: Writer, file: NewFile): Promi
     const depth = await checkParentFolder(tx, ownerId, file.parentId);
     if (depth + 1 > limits.folderDepthMax) throw tooDeep();
     await expectFreeName(tx, ownerId, file.parentId, file.name);
-    const sizes = await lockChunksForReference(tx, file.chunks, file.verifiedSizes);
-    await recordVerifiedChunks(tx, ownerId, file.verifiedSizes, now);
+    const sizes = await holdChunksForVersion(tx, ownerId, file.chunks, file.verifiedSizes, now);
     const size = sizeOf(file.chunks, sizes);
     await tx`
       INSERT INTO files (owner_id, id, parent_id, name, is_folder, current_version, size, created_at, updated_at)
@@ -90,8 +89,7 @@ export async function commitVersion(sql: Sql, writer: Writer, content: NewConten
         issues: [{ path: ["chunks"], message: "the file is a folder" }],
       });
     }
-    const sizes = await lockChunksForReference(tx, content.chunks, content.verifiedSizes);
-    await recordVerifiedChunks(tx, ownerId, content.verifiedSizes, now);
+    const sizes = await holdChunksForVersion(tx, ownerId, content.chunks, content.verifiedSizes, now);
     const size = sizeOf(content.chunks, sizes);
     await insertVersion(tx, {
       ownerId,

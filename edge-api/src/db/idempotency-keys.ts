@@ -57,9 +57,20 @@ export async function storeAnswer(
     VALUES (${ownerId}, ${request.key}, ${request.requestHash}, ${request.status}, ${tx.json(body as never)}, ${now})`;
 }
 
-/** Housekeeping: a key older than `before` may be used again (as a new request). Fleet-wide. */
-export async function deleteExpiredIdempotencyKeys(sql: Sql, before: Date): Promise<number> {
-  return (
-    await sql`/* cross-owner: housekeeping by age */ DELETE FROM idempotency_keys WHERE created_at < ${before}`
-  ).count;
+/** Housekeeping: the owners with keys older than `before` (a fan-out read that finds work). */
+export async function ownersWithExpiredIdempotencyKeys(
+  sql: Sql,
+  before: Date,
+  limit: number,
+): Promise<string[]> {
+  const rows = await sql<{ owner_id: string }[]>`
+    /* cross-owner: housekeeping finds the owners with expired idempotency keys (fan-out read) */
+    SELECT DISTINCT owner_id FROM idempotency_keys WHERE created_at < ${before} LIMIT ${limit}`;
+  return rows.map((row) => row.owner_id);
+}
+
+/** Housekeeping: this owner's keys older than `before` may be used again (as new requests). */
+export async function deleteExpiredIdempotencyKeys(sql: Sql, ownerId: string, before: Date): Promise<number> {
+  return (await sql`DELETE FROM idempotency_keys WHERE owner_id = ${ownerId} AND created_at < ${before}`)
+    .count;
 }

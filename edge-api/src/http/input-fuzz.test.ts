@@ -36,9 +36,9 @@ async function snapshot() {
       (SELECT count(*) FROM files) AS files, (SELECT count(*) FROM file_versions) AS versions,
       (SELECT count(*) FROM file_chunks) AS file_chunks, (SELECT count(*) FROM changes) AS changes,
       (SELECT count(*) FROM outbox) AS outbox, (SELECT coalesce(sum(journal_seq), 0) FROM users) AS journal,
-      (SELECT coalesce(sum(storage_used), 0) FROM users) AS used, (SELECT count(*) FROM chunks) AS chunks,
+      (SELECT coalesce(sum(storage_used), 0) FROM users) AS used, (SELECT count(*) FROM chunk_objects) AS chunks,
       (SELECT count(*) FROM chunk_owners) AS owners, (SELECT count(*) FROM chunk_uploads) AS uploads,
-      (SELECT coalesce(sum(reference_count), 0) FROM chunks) AS refs,
+      (SELECT coalesce(sum(reference_count), 0) FROM chunk_owners) AS refs,
       (SELECT count(*) FROM idempotency_keys) AS keys`;
   return row;
 }

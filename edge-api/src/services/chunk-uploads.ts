@@ -6,13 +6,8 @@ import {
   type UploadUrlResponse,
 } from "@wsync/shared-protocol";
 import type { EdgeConfig } from "../config.ts";
-import {
-  chunksMissing,
-  issueUploadTags,
-  ownedLiveChunks,
-  pendingUploadTags,
-  pinChunks,
-} from "../db/chunks.ts";
+import { pinObjects, recordObjectSizes } from "../db/chunk-objects.ts";
+import { chunksMissing, issueUploadTags, ownedLiveChunks, pendingUploadTags } from "../db/chunks.ts";
 import type { AppDeps } from "../http/context.ts";
 
 /**
@@ -64,10 +59,11 @@ export async function planUploads(
     chunks.map((c) => c.chunkHash),
   );
   const toUpload = chunks.filter((c) => !owned.has(c.chunkHash)).map((c) => c.chunkHash);
-  // Pinned for the grace period, which outlives the URL: collection cannot take the object from
-  // under an upload in flight.
-  await pinChunks(deps.sql, toUpload, graceUntil(deps));
+  // The tag first (the user's hold, which the collector looks for), then the pin for the grace
+  // period, which outlives the URL. A pin that finds the object claimed changes nothing here: the
+  // commit's own pin will find it claimed or forgotten, and the client uploads again.
   const tags = await issueUploadTags(deps.sql, ownerId, toUpload, deps.clock());
+  await pinObjects(deps.sql, toUpload, graceUntil(deps));
   return Promise.all(
     chunks.map(async ({ chunkHash, size }): Promise<UploadUrlResponse & { chunkHash: ChunkHash }> => {
       const tag = tags.get(chunkHash);
@@ -112,8 +108,10 @@ export async function verifyChunksForCommit(
   }
   const untaggedNow = unverified.filter((hash) => !tags.has(hash));
   const tagged = unverified.filter((hash) => tags.has(hash));
-  // Pin before looking: a HEAD that saw the object must not be followed by a collection we miss.
-  const claimed = await pinChunks(deps.sql, tagged, graceUntil(deps));
+  // Pin before looking, holding the tag: a claim made before this pin is seen here (and the chunk is
+  // missing); a claim made after it finds the tag or, once the commit spent it, the ownership row,
+  // and is given back (jobs/garbage-collection.ts).
+  const claimed = await pinObjects(deps.sql, tagged, graceUntil(deps));
   const missing: string[] = [...untaggedNow, ...tagged.filter((hash) => claimed.has(hash))];
   const queue = tagged.filter((hash) => !claimed.has(hash));
   const worker = async () => {
@@ -129,6 +127,7 @@ export async function verifyChunksForCommit(
     }
   };
   await Promise.all(Array.from({ length: Math.min(VERIFY_PARALLELISM, queue.length) }, worker));
+  await recordObjectSizes(deps.sql, verified);
   if (missing.length > 0) {
     // A cached "owned" may be why the client skipped these uploads: drop it, so the retry uploads.
     await deps.cache.forgetOwnedChunks(ownerId, missing);

@@ -10,11 +10,18 @@ export async function checkInvariants(sql: Sql): Promise<string[]> {
     if (rows.length > 0) problems.push(`${what}: ${JSON.stringify(rows.slice(0, 5))}`);
   };
   add(
-    "chunk reference counts differ from the chunk lists",
+    "an owner's chunk reference counts differ from its chunk lists",
     await sql`
-      SELECT c.hash, c.reference_count, count(fc.chunk_hash)::int AS actual FROM chunks c
-      LEFT JOIN file_chunks fc ON fc.chunk_hash = c.hash
-      GROUP BY c.hash HAVING c.reference_count <> count(fc.chunk_hash)`,
+      SELECT o.owner_id, o.hash, o.reference_count, count(fc.chunk_hash)::int AS actual FROM chunk_owners o
+      LEFT JOIN file_chunks fc ON fc.owner_id = o.owner_id AND fc.chunk_hash = o.hash
+      GROUP BY o.owner_id, o.hash HAVING o.reference_count <> count(fc.chunk_hash)`,
+  );
+  add(
+    // No lost chunk: what a user owns (and so may reference) is in the store's object list, unclaimed.
+    "an owned chunk has no object row, or one claimed for deletion",
+    await sql`
+      SELECT o.owner_id, o.hash FROM chunk_owners o LEFT JOIN chunk_objects co ON co.hash = o.hash
+      WHERE co.hash IS NULL OR co.deleting_since IS NOT NULL`,
   );
   add(
     "storage used differs from the sum of live file sizes",
@@ -43,7 +50,7 @@ export async function checkInvariants(sql: Sql): Promise<string[]> {
     await sql`
       SELECT v.file_id, v.version FROM file_versions v
       LEFT JOIN file_chunks fc ON fc.owner_id = v.owner_id AND fc.file_id = v.file_id AND fc.version = v.version
-      LEFT JOIN chunks c ON c.hash = fc.chunk_hash
+      LEFT JOIN chunk_owners c ON c.owner_id = fc.owner_id AND c.hash = fc.chunk_hash
       GROUP BY v.owner_id, v.file_id, v.version, v.size HAVING v.size <> coalesce(sum(c.size), 0)`,
   );
   add(

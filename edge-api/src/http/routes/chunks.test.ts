@@ -49,9 +49,14 @@ describe("upload URLs and dedup", () => {
     await bob.client.createFile({ parentId: null, name: "mine", isFolder: false, chunks: [secret.hash] });
     expect((await bob.client.uploadUrl({ chunkHash: secret.hash, size: 21 })).exists).toBe(true);
     await alice.client.commit(file.fileId, { version: 2, chunks: [secret.hash, secret.hash] });
-    const [row] =
-      await h.sql`SELECT count(*)::int AS n, max(reference_count) AS refs FROM chunks WHERE hash = ${secret.hash}`;
-    expect(row).toEqual({ n: 1, refs: 4 });
+    // One object; each owner counts its own references (alice 1 + 2, bob 1), on its own shard.
+    expect(await h.sql`SELECT 1 FROM chunk_objects WHERE hash = ${secret.hash}`).toHaveLength(1);
+    const counts = await h.sql`
+      SELECT owner_id, reference_count FROM chunk_owners WHERE hash = ${secret.hash} ORDER BY reference_count`;
+    expect(counts).toEqual([
+      { owner_id: bob.userId, reference_count: 1 },
+      { owner_id: alice.userId, reference_count: 3 },
+    ]);
   });
 
   it("the batch form answers each chunk in request order, up to the documented limit", async () => {
@@ -113,7 +118,7 @@ describe("integrity", () => {
     );
     expect(error).toMatchObject({ code: "chunks_missing", details: { missing: [never.hash, asked.hash] } });
     expect(await client.getFile(file.fileId)).toMatchObject({ version: 1 });
-    expect(await h.sql`SELECT 1 FROM chunks WHERE hash = ${never.hash}`).toHaveLength(0);
+    expect(await h.sql`SELECT 1 FROM chunk_objects WHERE hash = ${never.hash}`).toHaveLength(0);
   });
 });
 
