@@ -5,7 +5,7 @@ import { MemoryFileSystem } from "../fs/memory-fs.ts";
 import type { FileSystem } from "../fs/types.ts";
 import { chunkBytes, chunkFile, FileUnstableError } from "./chunk-file.ts";
 import type { ChunkingOptions } from "./chunker.ts";
-import { WorkerHasher } from "./hasher.ts";
+import { type ChunkHasher, InlineHasher, WorkerHasher } from "./hasher.ts";
 
 const scaled: ChunkingOptions = { mode: "cdc", sizes: { min: 64 * 1024, avg: 256 * 1024, max: 1024 * 1024 } };
 const hasher = new WorkerHasher(2);
@@ -98,5 +98,54 @@ describe("chunkFile", () => {
       },
     });
     await expect(chunkFile(busy, "log", { attempts: 3 })).rejects.toBeInstanceOf(FileUnstableError);
+  });
+
+  it("reads one block ahead, yet closes the file only after that read ends when hashing fails", async () => {
+    const memory = new MemoryFileSystem();
+    memory.writeFile("f", randomBytes(1024 * 1024));
+    const events: string[] = [];
+    let pending = 0;
+    const slow: FileSystem = Object.create(memory, {
+      openRead: {
+        value: async (path: string) => {
+          const handle = await memory.openRead(path);
+          return {
+            ...handle,
+            read: async (buffer: Uint8Array, position: number) => {
+              pending++;
+              events.push(`read ${position}`);
+              await new Promise((resolve) => setTimeout(resolve, 20));
+              pending--;
+              return handle.read(buffer, position);
+            },
+            close: async () => {
+              events.push(`close with ${pending} reads pending`);
+              await handle.close();
+            },
+          };
+        },
+      },
+    });
+    // A hasher whose second block fails (as a crashed worker's would).
+    const inline = new InlineHasher();
+    const failing: ChunkHasher = {
+      begin: () => {
+        const stream = inline.begin();
+        let writes = 0;
+        return {
+          ...stream,
+          write: async (block, cuts) => {
+            if (++writes === 2) throw new Error("hash worker died");
+            await stream.write(block, cuts);
+          },
+        };
+      },
+      close: async () => {},
+    };
+    await expect(
+      chunkFile(slow, "f", { chunking: scaled, blockSize: 128 * 1024, hasher: failing }),
+    ).rejects.toThrow("hash worker died");
+    // Block 2 (at 256 KiB) was being read ahead while block 1 failed to hash.
+    expect(events).toEqual(["read 0", "read 131072", "read 262144", "close with 0 reads pending"]);
   });
 });
