@@ -247,4 +247,32 @@ describe("planSync", () => {
     );
     expect(summary(plan)).toEqual(["pull id:a.txt mine.txt->theirs.txt"]);
   });
+
+  it("a move cycle (A moved into B on the server, B into A here): the server's move wins, B goes back", () => {
+    const input = world({
+      synced: { A: null, "A/a.txt": "a", B: null, "B/b.txt": "b" },
+      remote: { "id:A": { path: "B/A", content: null, version: 2 } },
+      local: {
+        A: { content: null, inode: 100 },
+        "A/a.txt": { content: "a", inode: 101 },
+        "A/B": { content: null, inode: 102 },
+        "A/B/b.txt": { content: "b", inode: 103 },
+      },
+    });
+    const plan = planSync(input);
+    // B leaves A first (to where the server has it), then A goes into B: a tree, nothing deleted.
+    expect(summary(plan)).toEqual(["pull id:B A/B->B", "pull id:A A->B/A"]);
+    expect(plan.deferred).toEqual([]);
+  });
+
+  it("a local move into a folder the same round moves out of the item is not mistaken for a cycle", () => {
+    // Synced: X/P. Here: P moved to the root, then X into P. Both are local: the server can take both.
+    const plan = planSync(
+      world({
+        synced: { X: null, "X/P": null },
+        local: { P: { content: null, inode: 101 }, "P/X": { content: null, inode: 100 } },
+      }),
+    );
+    expect(summary(plan).sort()).toEqual(["push id:X move->X", "push id:X/P move->P"]);
+  });
 });

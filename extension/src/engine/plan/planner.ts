@@ -28,6 +28,7 @@ const hashes = (entry: LocalEntry) => entry.chunks.map((chunk) => chunk.hash);
  * - content changed on both sides, differently: the local bytes become a conflicted copy;
  * - edit against delete: the edit wins; a rename is not an edit, a delete beats it;
  * - moved on both sides: the server's place wins;
+ * - moves that together would put a folder inside itself (one made there, one here): the server's wins;
  * - created at the same path on both sides: the same content is linked, else ours is the copy.
  */
 export function planSync(input: PlanInput): Plan {
@@ -60,6 +61,28 @@ export function planSync(input: PlanInput): Plan {
       b.mtimeMs !== l.entry.mtimeMs ||
       b.inode !== l.entry.inode ||
       b.mode !== l.entry.mode);
+
+  /**
+   * An item's parent once this round's moves hold: its local parent when it moved here only (the
+   * server's version is still the synced one), else the server's.
+   */
+  const intendedParent = (fileId: string): string | null | undefined => {
+    const r = remoteView.entry(fileId);
+    const b = synced.get(fileId);
+    const l = localView.byFileId.get(fileId);
+    if (r && b && l && r.version === b.version && "fileId" in l.parent && localMoved(b, l))
+      return l.parent.fileId;
+    return r?.parentId;
+  };
+  /** Whether putting `fileId` into folder `parentId` would put it inside itself, once the other moves hold. */
+  const movesIntoItself = (fileId: string, parentId: string): boolean => {
+    let current: string | null | undefined = parentId;
+    for (let depth = 0; current !== null && current !== undefined && depth <= synced.size; depth++) {
+      if (current === fileId) return true;
+      current = intendedParent(current);
+    }
+    return false;
+  };
 
   // Deleted here while unchanged there (including everything under a folder): delete on the server.
   const remoteUnchangedMemo = new Map<string, boolean>();
@@ -136,6 +159,21 @@ export function planSync(input: PlanInput): Plan {
         const parent = moved ? parentRefOf(l) : null;
         if (moved && parent === null) {
           deferred.push({ path: l.entry.path, reason: "its new folder is not on the server yet" });
+          continue;
+        }
+        if (
+          parent &&
+          "fileId" in parent &&
+          parent.fileId !== null &&
+          movesIntoItself(fileId, parent.fileId)
+        ) {
+          // Another client moved the new parent into this item meanwhile (A into B there, B into A
+          // here): both cannot hold. The server's move came first and wins, as when both sides move one
+          // item; this one goes back to where the server has it, with all it holds, so nothing is lost.
+          // An edit of it is sent first; the move back follows next round.
+          if (content)
+            actions.push({ type: "push", fileId, path: l.entry.path, local: l.entry, content, move: null });
+          else pullRequests.push({ fileId, from: l, content: false, move: true });
           continue;
         }
         actions.push({
