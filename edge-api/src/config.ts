@@ -26,6 +26,11 @@ export interface EdgeConfig {
   chunkGraceSeconds: number;
   /** Idempotency keys are remembered this long. */
   idempotencyKeySeconds: number;
+  /**
+   * A register's pending claim on an email older than this, whose user does not exist, is taken to be
+   * a register that died, and a new register of the email takes it over.
+   */
+  emailClaimTakeoverSeconds: number;
   /** How often retention, garbage collection and housekeeping run (0: never, e.g. in tests). */
   maintenanceIntervalSeconds: number;
   cache: {
@@ -50,6 +55,7 @@ export const defaultConfig: EdgeConfig = {
   retentionSeconds: 30 * 24 * 3600,
   chunkGraceSeconds: 24 * 3600,
   idempotencyKeySeconds: 24 * 3600,
+  emailClaimTakeoverSeconds: 5 * 60,
   maintenanceIntervalSeconds: 3600,
   cache: { ownershipTtlSeconds: 3600, fileMetadataTtlSeconds: 600, timeoutMs: 100 },
 };

@@ -3,8 +3,15 @@ import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { issueDeviceToken } from "../auth/device-token.ts";
 import { authenticateDevice } from "../device-auth.ts";
-import { addDevice, createAccountWithDevice, listActiveDevices, revokeDevice } from "./accounts.ts";
+import {
+  addDevice,
+  createAccountWithDevice,
+  findUserByEmail,
+  listActiveDevices,
+  revokeDevice,
+} from "./accounts.ts";
 import { applyMigrations, loadMigrations, migrate } from "./migrate.ts";
+import { claimEmail, confirmEmail } from "./user-emails.ts";
 
 let database: TestDatabase;
 let sql: Sql;
@@ -18,6 +25,9 @@ afterAll(async () => {
   await sql?.end();
   await database?.drop();
 });
+
+const TAKEOVER_SECONDS = 300;
+const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
 
 async function newAccount(email: string) {
   const userId = crypto.randomUUID();
@@ -33,6 +43,7 @@ async function newAccount(email: string) {
       device: { deviceId, name: "laptop", tokenHash: issued.secretHash },
     },
     new Date(),
+    TAKEOVER_SECONDS,
   );
   return { userId, deviceId, token: issued.token };
 }
@@ -132,5 +143,64 @@ describe("accounts", () => {
   it("refuse a second account with the same email", async () => {
     await newAccount("twice@example.com");
     await expect(newAccount("twice@example.com")).rejects.toMatchObject({ code: "email_taken" });
+  });
+});
+
+describe("the register saga over user_emails", () => {
+  const claimOf = async (email: string) =>
+    (await sql`SELECT user_id, state FROM user_emails WHERE email = ${email}`)[0];
+  const usersWith = async (email: string) =>
+    (await sql`SELECT count(*)::int AS n FROM users WHERE email = ${email}`)[0]?.n;
+
+  it("of concurrent registers of one email, exactly one makes an account; the others get email_taken", async () => {
+    const email = "race@example.com";
+    const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => newAccount(email)));
+    const made = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+    expect(made).toHaveLength(1);
+    for (const o of outcomes) {
+      if (o.status === "rejected") expect(o.reason).toMatchObject({ code: "email_taken" });
+    }
+    expect(await claimOf(email)).toEqual({ user_id: made[0]?.userId, state: "confirmed" });
+    expect(await usersWith(email)).toBe(1);
+    expect((await findUserByEmail(sql, email))?.id).toBe(made[0]?.userId);
+  });
+
+  it("a register that died after claiming is taken over once the claim is older than the takeover time", async () => {
+    const email = "died-claiming@example.com";
+    const dead = crypto.randomUUID();
+    expect(await claimEmail(sql, email, dead, minutesAgo(1), minutesAgo(5))).toBe(true);
+    // Still fresh: it may be a register in progress.
+    await expect(newAccount(email)).rejects.toMatchObject({ code: "email_taken" });
+    expect(await findUserByEmail(sql, email)).toBeNull();
+
+    await sql`UPDATE user_emails SET claimed_at = ${minutesAgo(6)} WHERE email = ${email}`;
+    const account = await newAccount(email);
+    expect(await claimOf(email)).toEqual({ user_id: account.userId, state: "confirmed" });
+    expect((await findUserByEmail(sql, email))?.id).toBe(account.userId);
+    // The dead register, were it to wake up, no longer holds the email.
+    expect(await confirmEmail(sql, email, dead)).toBe(false);
+  });
+
+  it("a register that died after creating its user keeps the email: login confirms it, a new register is email_taken", async () => {
+    const email = "died-confirming@example.com";
+    const userId = crypto.randomUUID();
+    await claimEmail(sql, email, userId, minutesAgo(10), minutesAgo(15));
+    await sql`INSERT INTO users (id, email, password_hash, storage_quota) VALUES (${userId}, ${email}, 'h', 1)`;
+    expect((await findUserByEmail(sql, email))?.id).toBe(userId);
+    expect(await claimOf(email)).toEqual({ user_id: userId, state: "confirmed" });
+    await expect(newAccount(email)).rejects.toMatchObject({ code: "email_taken" });
+
+    const other = "died-confirming-2@example.com";
+    const otherId = crypto.randomUUID();
+    await claimEmail(sql, other, otherId, minutesAgo(10), minutesAgo(15));
+    await sql`INSERT INTO users (id, email, password_hash, storage_quota) VALUES (${otherId}, ${other}, 'h', 1)`;
+    // Past the takeover time, but its user exists: confirmed for it, not taken over.
+    await expect(newAccount(other)).rejects.toMatchObject({ code: "email_taken" });
+    expect(await claimOf(other)).toEqual({ user_id: otherId, state: "confirmed" });
+  });
+
+  it("no unique index on users.email remains: uniqueness lives in user_emails alone", async () => {
+    const indexes = await sql`SELECT indexname FROM pg_indexes WHERE tablename = 'users'`;
+    expect(indexes.map((i) => i.indexname)).toEqual(["users_pkey"]);
   });
 });

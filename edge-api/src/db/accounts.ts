@@ -2,6 +2,7 @@ import { ApiError, type BusEvent, type Device, type Me } from "@wsync/shared-pro
 import type { Sql, TransactionSql } from "postgres";
 import { publishEvents } from "./outbox.ts";
 import { inTransaction } from "./transaction.ts";
+import { claimEmail, confirmEmail, readEmailClaim, releaseEmail } from "./user-emails.ts";
 
 /** Queries on users and devices. */
 
@@ -24,23 +25,58 @@ async function insertDevice(tx: TransactionSql, ownerId: string, device: NewDevi
     VALUES (${ownerId}, ${device.deviceId}, ${device.name}, ${device.tokenHash}, ${now})`;
 }
 
-/** Register: the user and its first device, or `email_taken`. */
-export async function createAccountWithDevice(sql: Sql, account: NewAccount, now: Date): Promise<void> {
-  await inTransaction(sql, async (tx) => {
-    const inserted = await tx`
-      INSERT INTO users (id, email, password_hash, storage_quota, created_at)
-      VALUES (${account.userId}, ${account.email}, ${account.passwordHash}, ${account.storageQuota}, ${now})
-      ON CONFLICT (email) DO NOTHING RETURNING id`;
-    if (inserted.length === 0) throw new ApiError("email_taken", "an account with this email exists");
-    await insertDevice(tx, account.userId, account.device, now);
-  });
+function emailTaken(): ApiError {
+  return new ApiError("email_taken", "an account with this email exists");
 }
 
+/**
+ * Register: the user and its first device, or `email_taken`. A saga of single-shard steps (no
+ * transaction spans user_emails and users, which live on different shards under Citus): claim the
+ * email, create the user and device in one transaction on the user's shard, confirm the email. A
+ * register that dies in between leaves a pending claim, which a later register takes over or
+ * confirms (claimEmail).
+ */
+export async function createAccountWithDevice(
+  sql: Sql,
+  account: NewAccount,
+  now: Date,
+  takeoverAfterSeconds: number,
+): Promise<void> {
+  const takeoverBefore = new Date(now.getTime() - takeoverAfterSeconds * 1000);
+  if (!(await claimEmail(sql, account.email, account.userId, now, takeoverBefore))) throw emailTaken();
+  try {
+    await inTransaction(sql, async (tx) => {
+      await tx`
+        INSERT INTO users (id, email, password_hash, storage_quota, created_at)
+        VALUES (${account.userId}, ${account.email}, ${account.passwordHash}, ${account.storageQuota}, ${now})`;
+      await insertDevice(tx, account.userId, account.device, now);
+    });
+  } catch (error) {
+    await releaseEmail(sql, account.email, account.userId);
+    throw error;
+  }
+  if (!(await confirmEmail(sql, account.email, account.userId))) {
+    // Taken over while this register was slower than the takeover time: the email is the other
+    // register's, and this user could never log in. It got no token yet; remove it.
+    await sql`DELETE FROM users WHERE id = ${account.userId}`;
+    throw emailTaken();
+  }
+}
+
+/**
+ * Login's lookup: the email's account (user_emails, one shard), then its row (users by id, another
+ * shard). A pending claim counts once its user exists (its register died before confirming): it is
+ * confirmed here, unless a later register took it over.
+ */
 export async function findUserByEmail(sql: Sql, email: string) {
+  const claim = await readEmailClaim(sql, email);
+  if (!claim) return null;
   const rows = await sql<{ id: string; password_hash: string }[]>`
-    /* cross-owner: login looks the account up by email (docs/scaling.md: user_emails) */
-    SELECT id, password_hash FROM users WHERE email = ${email}`;
-  return rows[0] ?? null;
+    SELECT id, password_hash FROM users WHERE id = ${claim.user_id}`;
+  const user = rows[0];
+  if (!user) return null;
+  if (claim.state === "pending" && !(await confirmEmail(sql, email, user.id))) return null;
+  return user;
 }
 
 /** Login: each login is a new device with its own token. */

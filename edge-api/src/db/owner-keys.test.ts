@@ -69,7 +69,6 @@ describe("sharding by owner", () => {
     // Each of these ranges over all users on purpose; docs/scaling.md says what each becomes under
     // Citus. A new one must be added here, and there, deliberately.
     expect(crossOwner.sort()).toEqual([
-      "db/accounts.ts: login looks the account up by email (docs/scaling.md: user_emails)",
       "db/chunks.ts: garbage collection asks whether anybody still holds these objects (fan-out read)",
       "db/chunks.ts: garbage collection finds the owners whose unreferenced ownership expired (fan-out read)",
       "db/idempotency-keys.ts: housekeeping finds the owners with expired idempotency keys (fan-out read)",

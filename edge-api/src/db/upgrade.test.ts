@@ -2,10 +2,12 @@ import { createTestDatabase, type TestDatabase } from "@wsync/test-fixtures";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { checkInvariants } from "../testing/invariants.ts";
+import { findUserByEmail } from "./accounts.ts";
 import { ownedLiveChunks } from "./chunks.ts";
 import { applyMigrations, loadMigrations } from "./migrate.ts";
 
-// A database at migration 003 holding what the app of that time wrote, upgraded in place.
+// A database at migration 003 holding what the app of that time wrote, upgraded in place (004: chunk
+// references per owner; 005: user_emails).
 let database: TestDatabase;
 let sql: Sql;
 
@@ -102,6 +104,16 @@ describe("upgrading a database at migration 003 in place", () => {
     expect(await sql`SELECT to_regclass('chunks') AS t`).toEqual([{ t: null }]);
     // Dedup answers from the owner's own rows.
     expect([...(await ownedLiveChunks(sql, bob, [shared, alicesOnly]))]).toEqual([shared]);
+  });
+
+  it("gives every existing account its confirmed email, and login finds it", async () => {
+    const emails = await sql`SELECT email, user_id, state FROM user_emails ORDER BY email`;
+    expect(emails).toEqual([
+      { email: "alice@example.com", user_id: alice, state: "confirmed" },
+      { email: "bob@example.com", user_id: bob, state: "confirmed" },
+    ]);
+    expect((await findUserByEmail(sql, "bob@example.com"))?.id).toBe(bob);
+    expect(await findUserByEmail(sql, "nobody@example.com")).toBeNull();
   });
 
   it("a chunk list can no longer name a chunk its owner does not hold", async () => {

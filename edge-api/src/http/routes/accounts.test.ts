@@ -50,6 +50,20 @@ describe("register and login", () => {
     expect(error.details?.issues).toEqual([expect.objectContaining({ path: ["password"] })]);
   });
 
+  it("two registers of one email at once: exactly one account, the other email_taken; login finds the one", async () => {
+    const email = `both-${crypto.randomUUID().slice(0, 8)}@example.com`;
+    const register = (deviceName: string) =>
+      h.client.register({ email, password: `password of ${deviceName}`, deviceName });
+    const outcomes = await Promise.allSettled([register("one"), register("two")]);
+    const made = outcomes.flatMap((o) => (o.status === "fulfilled" ? [o.value] : []));
+    expect(made).toHaveLength(1);
+    const lost = outcomes.find((o) => o.status === "rejected");
+    expect(lost?.status === "rejected" && lost.reason).toMatchObject({ code: "email_taken" });
+    const winner = (await h.client.withToken(made[0]?.token ?? "").listDevices()).devices[0]?.name ?? "";
+    const session = await h.client.login({ email, password: `password of ${winner}`, deviceName: "again" });
+    expect(session.userId).toBe(made[0]?.userId);
+  });
+
   it("an email that exists, in any case, is email_taken", async () => {
     await h.signUp("taken@example.com");
     const error = await failure(

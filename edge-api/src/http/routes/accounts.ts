@@ -48,6 +48,7 @@ export function sessionRoutes(deps: AppDeps) {
           device: { deviceId, name: body.deviceName, tokenHash: issued.secretHash },
         },
         deps.clock(),
+        config.emailClaimTakeoverSeconds,
       );
       return c.json({ userId, deviceId, token: issued.token } satisfies Session, 201);
     })
