@@ -88,10 +88,18 @@ export async function releaseObjects(sql: Sql, hashes: readonly string[]): Promi
   await sql`UPDATE chunk_objects SET deleting_since = NULL WHERE hash = ANY(${[...hashes]}::text[])`;
 }
 
-/** Drops the rows of objects deleted from the store; a later upload of the same bytes starts afresh. */
-export async function forgetObjects(sql: Sql, hashes: readonly string[]): Promise<void> {
-  if (hashes.length === 0) return;
-  await sql`DELETE FROM chunk_objects WHERE hash = ANY(${[...hashes]}::text[]) AND deleting_since IS NOT NULL`;
+/**
+ * Drops the rows of objects deleted from the store; a later upload of the same bytes starts afresh.
+ * Not those pinned again since the claim (an upload URL issued meanwhile, whose bytes may arrive
+ * after the delete): their rows stay, to track what that upload leaves. Returns the forgotten ones.
+ */
+export async function forgetObjects(sql: Sql, hashes: readonly string[], now: Date): Promise<string[]> {
+  if (hashes.length === 0) return [];
+  const rows = await sql<{ hash: string }[]>`
+    DELETE FROM chunk_objects
+    WHERE hash = ANY(${[...hashes]}::text[]) AND deleting_since IS NOT NULL AND pinned_until < ${now}
+    RETURNING hash`;
+  return rows.map((row) => row.hash);
 }
 
 /** Claims older than `claimedBefore` whose deletion did not finish (a crash in between), to redo. */

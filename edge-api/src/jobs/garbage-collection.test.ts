@@ -122,6 +122,32 @@ describe("the collector against a user uploading and committing the same chunk",
     expect(await checkInvariants(h.sql)).toEqual([]);
   });
 
+  it("an upload URL issued while the collector deletes keeps the object's row: bytes landing after the delete are tracked, not leaked", async () => {
+    const { chunk, collectAt } = await orphanedChunk("uploaded after the delete");
+    const bob = await h.signUp();
+    const real = h.deps.storage;
+    const storage: ChunkStorage = {
+      ...real,
+      async deleteChunk(hash) {
+        clock = collectAt;
+        const answer = await bob.client.uploadUrl({ chunkHash: hash, size: chunk.bytes.length });
+        await real.deleteChunk(hash);
+        await fetch(answer.uploadUrl ?? "", {
+          method: "PUT",
+          headers: answer.uploadHeaders ?? {},
+          body: chunk.bytes,
+        });
+      },
+    };
+    await collectGarbage({ ...h.deps, storage }, collectAt);
+    expect(await stored(chunk.hash)).not.toBeNull();
+    expect(await objectRow(chunk.hash)).toEqual({ deleting_since: null });
+    // Bob commits what he uploaded; had he not, the next collections would delete it (tested above).
+    await bob.client.createFile({ parentId: null, name: "late", isFolder: false, chunks: [chunk.hash] });
+    expect(await downloadable(bob.client, chunk.hash)).toBe(true);
+    expect(await checkInvariants(h.sql)).toEqual([]);
+  });
+
   it("an owner that references its chunk again within the grace period keeps ownership and object", async () => {
     const { client } = await h.signUp();
     const chunk = await makeChunk("referenced again in time");

@@ -79,7 +79,7 @@ async function dropOwnershipOf(deps: Deps, ownerId: string, now: Date): Promise<
 }
 
 /** Of claimed objects: gives back those somebody holds, deletes the others. Returns how many went. */
-async function deleteClaimed(deps: Deps, claimed: readonly ChunkHash[], hooks: CollectionHooks) {
+async function deleteClaimed(deps: Deps, now: Date, claimed: readonly ChunkHash[], hooks: CollectionHooks) {
   if (claimed.length === 0) return 0;
   await hooks.afterClaim?.(claimed);
   const holders = await holdersOf(deps.sql, claimed);
@@ -89,7 +89,13 @@ async function deleteClaimed(deps: Deps, claimed: readonly ChunkHash[], hooks: C
   );
   const unheld = claimed.filter((hash) => !holders.has(hash));
   for (const hash of unheld) await deps.storage.deleteChunk(hash);
-  await forgetObjects(deps.sql, unheld);
+  const forgotten = new Set(await forgetObjects(deps.sql, unheld, now));
+  // Pinned again after the claim: an upload may land after the delete. The row stays (unclaimed and
+  // marked), so what it leaves is looked at again rather than leaked.
+  await releaseObjects(
+    deps.sql,
+    unheld.filter((hash) => !forgotten.has(hash)),
+  );
   return unheld.length;
 }
 
@@ -98,6 +104,7 @@ export async function collectGarbage(deps: Deps, now: Date, hooks: CollectionHoo
   await dropExpiredOwnership(deps, now);
   let deleted = await deleteClaimed(
     deps,
+    now,
     await stalledClaims(deps.sql, new Date(now.getTime() - STALLED_CLAIM_MS), BATCH),
     hooks,
   );
@@ -117,7 +124,7 @@ export async function collectGarbage(deps: Deps, now: Date, hooks: CollectionHoo
     );
     const unheld = batch.filter((o) => !holders.has(o.hash)).map((o) => o.hash);
     if (unheld.length > 0) await hooks.beforeClaim?.(unheld);
-    deleted += await deleteClaimed(deps, await claimObjects(deps.sql, unheld, now), hooks);
+    deleted += await deleteClaimed(deps, now, await claimObjects(deps.sql, unheld, now), hooks);
     if (batch.length < BATCH) return deleted;
   }
 }
