@@ -23,8 +23,8 @@ import { countingFileSystem } from "./testing/counting-fs.ts";
 const FOLDERS = 1000;
 const PER_FOLDER = 100;
 const FILES = FOLDERS * PER_FOLDER;
-const IDLE_WINDOW_MS = 2500;
-const IDLE_WINDOWS = 4;
+const IDLE_WINDOW_MS = 2000;
+const IDLE_WINDOWS = 5;
 const idleChild = fileURLToPath(new URL("./testing/idle-child.ts", import.meta.url));
 
 let root: string;
@@ -114,10 +114,11 @@ describe("a workspace of 100,000 files", () => {
       expect(report.notifications).toBe("connected");
       expect(report.shortTimersFired).toBe(0);
       expect(report.fsCalls).toEqual({ lstat: 0, readdir: 0, openRead: 0 });
-      // A share of one core, the median window's (a start-up tail, such as a late GC, lands in one
-      // window; a polling loop costs in every one). Here about 0.001; polling 100,000 files costs far more.
+      // A share of one core, the median window's (a start-up tail, such as a late GC, lands in one or two
+      // windows; a polling loop costs in every one). Measured here, on a shared loaded machine: windows of
+      // 0.0002 to 0.017, medians 0.0005 to 0.005. One lstat pass over 100,000 files costs seconds.
       const median = [...report.cpuShares].sort((x, y) => x - y)[Math.floor(IDLE_WINDOWS / 2)] as number;
-      expect(median).toBeLessThan(0.01);
+      expect(median).toBeLessThan(0.02);
     }, 180_000);
   });
 });
