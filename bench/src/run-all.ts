@@ -4,7 +4,8 @@
  * benchmark in a process of its own, prints the results as Markdown tables, and writes them as JSON
  * to bench/results/ (git-ignored).
  *
- *   BENCH_ONLY=chunk-hash,edits   run some benchmarks only
+ *   BENCH_ONLY=chunk-hash,edits   run some benchmarks only (extras such as small-files, scaled-api too)
+ *   BENCH_EXTRAS=1                also run the extras (not in a default run: registry.ts)
  *   BENCH_QUICK=1                 small sizes: a smoke run of a few minutes
  *   See src/config.ts for every size and count.
  */
@@ -49,7 +50,8 @@ function runBench(id: string, env: NodeJS.ProcessEnv): Promise<BenchResult> {
 
 async function main() {
   const only = process.env.BENCH_ONLY?.split(",").map((s) => s.trim());
-  const selected = benches.filter((b) => !only || only.includes(b.id));
+  const extras = process.env.BENCH_EXTRAS === "1";
+  const selected = benches.filter((b) => (only ? only.includes(b.id) : !b.extra || extras));
   const stackMode = process.env.BENCH_STACK === "local" ? "local" : "real";
   const started = performance.now();
   const machineBefore = machine();
