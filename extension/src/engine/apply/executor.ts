@@ -86,7 +86,10 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
         present,
       },
       list.map((action) => ({ path: action.local.path, chunks: action.local.chunks })),
-    );
+      // Best effort, and awaited only later (it runs beside the previous slice's steps): a failure
+      // here, e.g. the state store's disk full, must not be an unhandled rejection. Each step then
+      // uploads what is missing itself and fails with the error that matters for it.
+    ).catch(() => {});
   /**
    * Steps that need their files' chunks on the server, a slice at a time: the slice's chunks go up
    * ahead in batches (while the previous slice's steps run), then its steps run, each finding its
