@@ -8,6 +8,6 @@ export * from "./files.ts";
 export * from "./limits.ts";
 export * from "./names.ts";
 export * from "./notifications.ts";
+export * from "./redact.ts";
 export * from "./routes.ts";
 export * from "./sync-token.ts";
-export * from "./redact.ts";
