@@ -8,7 +8,7 @@ import type { SyncedEntry } from "./model/types.ts";
 import { UNKNOWN_INODE } from "./plan/local-view.ts";
 import type { LocalEntry } from "./scan/scanner.ts";
 import type { ChunkCache } from "./transfer/chunk-cache.ts";
-import { type ChunkLocator, type ChunkSource, readRange } from "./transfer/downloader.ts";
+import { type ChunkLocator, type ChunkSource, rangeSource } from "./transfer/downloader.ts";
 
 /** The path of every synced item whose folders are all known. */
 export function syncedPaths(synced: ReadonlyMap<string, SyncedEntry>): Map<string, string> {
@@ -69,15 +69,14 @@ export function locatorOf(fs: FileSystem, entries: Iterable<LocalEntry>, cache?:
   for (const entry of entries) {
     for (const chunk of entry.chunks) {
       const sources = index.get(chunk.hash) ?? [];
-      if (sources.length < 3)
-        sources.push({ read: () => readRange(fs, entry.path, chunk.offset, chunk.size) });
+      if (sources.length < 3) sources.push(rangeSource(fs, entry.path, chunk.offset, chunk.size));
       index.set(chunk.hash, sources);
     }
   }
   return {
     find: (hash) => {
       const sources = index.get(hash) ?? [];
-      return cache?.has(hash) ? [...sources, { read: () => cache.read(hash) }] : sources;
+      return cache?.has(hash) ? [...sources, cache.source(hash)] : sources;
     },
   };
 }

@@ -34,7 +34,7 @@ export function withIdleTimeout(fetchImpl: FetchLike, options: IdleTimeoutOption
       timer = setTimeout(() => idle.abort(new IdleTimeoutError(ms)), ms);
       timer.unref?.();
     };
-    arm(options.idleMs + Math.ceil((bodyLength(init.body) / rate) * 1000));
+    arm(options.idleMs + Math.ceil((bodyLength(init) / rate) * 1000));
     let response: Response;
     try {
       response = await fetchImpl(input, { ...init, signal });
@@ -66,10 +66,13 @@ export function withIdleTimeout(fetchImpl: FetchLike, options: IdleTimeoutOption
   };
 }
 
-function bodyLength(body: RequestInit["body"]): number {
+function bodyLength(init: RequestInit): number {
+  const body = init.body;
   if (body === undefined || body === null) return 0;
   if (typeof body === "string") return Buffer.byteLength(body);
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return body.byteLength;
   if (body instanceof Blob) return body.size;
-  return 0;
+  // A streamed body (a chunk read from disk as it is sent) declares its length in the header.
+  const declared = Number(new Headers(init.headers).get("content-length"));
+  return Number.isFinite(declared) ? declared : 0;
 }

@@ -1,7 +1,10 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type ChunkHash, chunkHashFromDigest, isChunkHash } from "@wsync/shared-protocol";
+import type { ChunkSource } from "./downloader.ts";
+import { PIECE_BYTES } from "./range-body.ts";
 
 /**
  * Chunks of files this engine removed or replaced (a remote delete, an older version overwritten),
@@ -54,6 +57,14 @@ export class ChunkCache {
     if (bytes && chunkHashFromDigest(createHash("sha256").update(bytes).digest()) === hash) return bytes;
     await this.remove(hash);
     return null;
+  }
+
+  /** The chunk's bytes a piece at a time (checked by the reader, who calls `mismatched`). */
+  source(hash: ChunkHash): ChunkSource {
+    return {
+      pieces: () => createReadStream(this.pathOf(hash), { highWaterMark: PIECE_BYTES }),
+      mismatched: () => this.remove(hash),
+    };
   }
 
   async put(hash: ChunkHash, bytes: Uint8Array): Promise<void> {

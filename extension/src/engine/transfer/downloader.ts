@@ -1,16 +1,28 @@
-import { createHash, randomBytes } from "node:crypto";
-import { type ApiClient, type ChunkHash, chunkHashFromDigest, limits } from "@wsync/shared-protocol";
+import { randomBytes } from "node:crypto";
+import { type ApiClient, type ChunkHash, limits } from "@wsync/shared-protocol";
 import { type FileSystem, joinPath } from "../fs/types.ts";
 import { TEMP_PREFIX } from "../scan/ignore-rules.ts";
+import {
+  discardHeld,
+  type HeldChunk,
+  holdChunk,
+  networkPieces,
+  SourceError,
+  sourcePieces,
+  writeHeld,
+} from "./held-chunk.ts";
+import { rangePieces } from "./range-body.ts";
 import { StorageError, withRetry } from "./retry.ts";
 import type { TransferProgress, TransferStats } from "./stats.ts";
 
 /**
- * Where the bytes of a chunk may already be on this disk (another file, the chunk cache). The bytes it
- * gives are checked against the hash before use.
+ * Where the bytes of a chunk may already be on this disk (another file, the chunk cache), given a
+ * piece at a time. The bytes it gives are checked against the hash before use.
  */
 export interface ChunkSource {
-  read(): Promise<Uint8Array | null>;
+  pieces(): AsyncIterable<Uint8Array>;
+  /** Told when its bytes did not match the hash (a cache drops the entry). */
+  mismatched?(): Promise<void>;
 }
 
 export interface ChunkLocator {
@@ -39,8 +51,6 @@ export class ChunkCorruptError extends Error {
   }
 }
 
-const sha = (bytes: Uint8Array) => chunkHashFromDigest(createHash("sha256").update(bytes).digest());
-
 export function temporaryPath(folder: string): string {
   return joinPath(folder, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
 }
@@ -67,7 +77,7 @@ export async function downloadToTemporary(
     for (const [hash, url] of Object.entries(answer.urls)) urls.set(hash as ChunkHash, url);
   }
 
-  const fetchChunk = async (hash: ChunkHash): Promise<Uint8Array> => {
+  const fetchChunk = async (hash: ChunkHash): Promise<HeldChunk> => {
     let refreshed = false;
     return deps
       .limit(() =>
@@ -80,26 +90,26 @@ export async function downloadToTemporary(
             refreshed = false;
           }
           let response: Response;
-          let bytes: Uint8Array;
           try {
             response = await deps.fetch(url, {
               method: "GET",
               ...(deps.signal ? { signal: deps.signal } : {}),
             });
-            bytes = new Uint8Array(await response.arrayBuffer());
           } catch (error) {
             throw new StorageError(`GET chunk failed: ${(error as Error).message}`, 0);
           }
+          if (!response.ok) await response.body?.cancel().catch(() => {});
           if (response.status === 403) {
             refreshed = true; // expired URL
             throw new StorageError("download URL refused; renewing", 503);
           }
           if (!response.ok) throw new StorageError(`GET chunk answered ${response.status}`, response.status);
+          const held = await holdChunk(deps.fs, folder, networkPieces(response), hash);
           // A wrong body is retried like a network fault, then reported.
-          if (sha(bytes) !== hash) throw new StorageError(`chunk ${hash} did not match its hash`, 502);
-          deps.stats.bytesDownloaded += bytes.length;
+          if (!held) throw new StorageError(`chunk ${hash} did not match its hash`, 502);
+          deps.stats.bytesDownloaded += held.size;
           deps.stats.chunksDownloaded++;
-          return bytes;
+          return held;
         }),
       )
       .catch((error) => {
@@ -107,26 +117,31 @@ export async function downloadToTemporary(
       });
   };
 
-  const fromDisk = async (hash: ChunkHash): Promise<Uint8Array | null> => {
+  const fromDisk = async (hash: ChunkHash): Promise<HeldChunk | null> => {
     for (const source of locator.find(hash)) {
-      const bytes = await source.read().catch(() => null);
-      if (bytes && sha(bytes) === hash) {
+      const held = await holdChunk(deps.fs, folder, sourcePieces(source), hash).catch((error) => {
+        if (error instanceof SourceError) return null;
+        throw error; // writing the spill file failed (a full disk): that is the download's error
+      });
+      if (held) {
         deps.stats.chunksReused++;
-        return bytes;
+        return held;
       }
+      await source.mismatched?.().catch(() => {});
     }
     return null;
   };
 
-  const obtain = async (hash: ChunkHash): Promise<Uint8Array> => (await fromDisk(hash)) ?? fetchChunk(hash);
+  const obtain = async (hash: ChunkHash): Promise<HeldChunk> => (await fromDisk(hash)) ?? fetchChunk(hash);
 
   const path = temporaryPath(folder);
   const handle = await deps.fs.createExclusive(path, mode);
   const chunkSizes: number[] = [];
   let size = 0;
+  // A window of chunks is obtained ahead of the writer, each verified before it is written; memory
+  // stays at `window` small chunks per file (bigger ones wait in spill files, see holdChunk).
+  const window: Array<Promise<HeldChunk>> = [];
   try {
-    // A window of chunks is fetched ahead of the writer; memory stays at `concurrency` chunks.
-    const window: Array<Promise<Uint8Array>> = [];
     let next = 0;
     const fill = () => {
       while (window.length < deps.window && next < chunks.length) {
@@ -137,16 +152,18 @@ export async function downloadToTemporary(
     };
     fill();
     while (window.length > 0) {
-      const bytes = await (window.shift() as Promise<Uint8Array>);
+      const held = await (window.shift() as Promise<HeldChunk>);
       fill();
-      await handle.write(bytes);
-      chunkSizes.push(bytes.length);
-      size += bytes.length;
+      await writeHeld(deps.fs, handle, held);
+      chunkSizes.push(held.size);
+      size += held.size;
       deps.onProgress?.({ direction: "download", path: displayPath, bytesDone: size, bytesTotal: -1 });
     }
     await handle.sync();
     await handle.close();
   } catch (error) {
+    // Chunks still on their way leave no spill file behind.
+    for (const pending of window) void pending.then((held) => discardHeld(deps.fs, held)).catch(() => {});
     await handle.close().catch(() => {});
     await deps.fs.unlink(path).catch(() => {});
     throw error;
@@ -154,24 +171,19 @@ export async function downloadToTemporary(
   return { path, chunkSizes, size };
 }
 
-/** The bytes at `offset` in a workspace file. */
+/** A chunk source on this disk: from `size` bytes at `offset` in a workspace file. */
+export function rangeSource(fs: FileSystem, path: string, offset: number, size: number): ChunkSource {
+  return { pieces: () => rangePieces(fs, path, offset, size) };
+}
+
+/** The bytes at `offset` in a workspace file, whole (for chunks kept in the chunk cache). */
 export async function readRange(
   fs: FileSystem,
   path: string,
   offset: number,
   size: number,
 ): Promise<Uint8Array> {
-  const handle = await fs.openRead(path);
-  try {
-    const bytes = new Uint8Array(size);
-    let read = 0;
-    while (read < size) {
-      const n = await handle.read(bytes.subarray(read), offset + read);
-      if (n === 0) break;
-      read += n;
-    }
-    return read === size ? bytes : bytes.subarray(0, read);
-  } finally {
-    await handle.close();
-  }
+  const pieces: Uint8Array[] = [];
+  for await (const piece of rangePieces(fs, path, offset, size)) pieces.push(piece);
+  return pieces.length === 1 ? (pieces[0] as Uint8Array) : Buffer.concat(pieces);
 }

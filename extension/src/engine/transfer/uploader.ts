@@ -1,14 +1,8 @@
-import { createHash } from "node:crypto";
-import {
-  type ApiClient,
-  type ChunkHash,
-  chunkHashFromDigest,
-  isApiError,
-  limits,
-} from "@wsync/shared-protocol";
+import { type ApiClient, type ChunkHash, isApiError, limits } from "@wsync/shared-protocol";
 import type { ChunkRef } from "../chunking/chunk-file.ts";
 import type { FileSystem } from "../fs/types.ts";
 import { StateBatch, type StateStore } from "../state/state-store.ts";
+import { RangeChangedError, verifiedRangeBody } from "./range-body.ts";
 import { StorageError, withRetry } from "./retry.ts";
 import type { TransferProgress, TransferStats } from "./stats.ts";
 
@@ -159,30 +153,6 @@ export async function uploadAhead(
   }
 }
 
-async function readChunk(fs: FileSystem, path: string, chunk: ChunkRef): Promise<Uint8Array<ArrayBuffer>> {
-  const handle = await fs.openRead(path).catch(() => {
-    throw new LocalFileChangedError(path);
-  });
-  try {
-    const bytes = new Uint8Array(chunk.size);
-    let read = 0;
-    while (read < chunk.size) {
-      const n = await handle.read(bytes.subarray(read), chunk.offset + read);
-      if (n === 0) break;
-      read += n;
-    }
-    if (
-      read !== chunk.size ||
-      chunkHashFromDigest(createHash("sha256").update(bytes).digest()) !== chunk.hash
-    ) {
-      throw new LocalFileChangedError(path);
-    }
-    return bytes;
-  } finally {
-    await handle.close();
-  }
-}
-
 async function putChunk(
   deps: UploadDeps,
   path: string,
@@ -195,19 +165,40 @@ async function putChunk(
   let headers = firstHeaders;
   await withRetry(
     async () => {
-      // Read per attempt: a chunk of 16 MiB is not kept in memory across backoff waits.
-      const bytes = await readChunk(deps.fs, path, chunk);
+      // Streamed from the file per attempt (a retry re-opens the range): a chunk of up to 16 MiB is
+      // never held whole, and nothing is kept across backoff waits.
+      const handle = await deps.fs.openRead(path).catch(() => {
+        throw new LocalFileChangedError(path);
+      });
+      let bodyError: unknown;
+      const { body, close } = verifiedRangeBody(
+        handle,
+        path,
+        chunk.offset,
+        chunk.size,
+        chunk.hash,
+        (error) => {
+          bodyError = error;
+        },
+      );
       let response: Response;
       try {
         response = await deps.fetch(url, {
           method: "PUT",
-          headers,
-          body: bytes,
+          // Storage needs the exact length up front (a presigned PUT takes no chunked body).
+          headers: { ...headers, "content-length": String(chunk.size) },
+          body,
+          duplex: "half",
           ...(deps.signal ? { signal: deps.signal } : {}),
-        });
+        } as RequestInit);
         await response.arrayBuffer();
       } catch (error) {
+        // The file changed under the upload: rescan it. A disk error is reported as it is.
+        if (bodyError instanceof RangeChangedError) throw new LocalFileChangedError(path);
+        if (bodyError) throw bodyError;
         throw new StorageError(`PUT chunk failed: ${(error as Error).message}`, 0);
+      } finally {
+        await close();
       }
       if (response.status === 403) {
         // Expired (about 15 minutes): ask for a fresh URL and let the retry use it.
