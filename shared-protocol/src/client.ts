@@ -6,6 +6,7 @@ import type { ChunkHash } from "./chunk-hash.ts";
 import { ApiError, ErrorEnvelope } from "./errors.ts";
 import type {
   CommitRequest,
+  CreateFileBatchRequest,
   CreateFileRequest,
   MoveRequest,
   RestoreRequest,
@@ -13,6 +14,7 @@ import type {
   UploadUrlRequest,
 } from "./files.ts";
 import {
+  CreateFileBatchResponse,
   DownloadUrlsResponse,
   FileMetadata,
   IDEMPOTENCY_KEY_HEADER,
@@ -136,6 +138,14 @@ export class ApiClient {
 
   createFile(body: CreateFileRequest, options?: RequestOptions): Promise<VersionReceipt> {
     return this.call("POST", routes.files, VersionReceipt, { body, ...options });
+  }
+
+  /**
+   * Extension: up to `limits.createBatchMax` creates in one request and one server transaction. The
+   * answer has one result per item, in order: a receipt, or the error envelope that item alone got.
+   */
+  createFiles(body: CreateFileBatchRequest, options?: RequestOptions): Promise<CreateFileBatchResponse> {
+    return this.call("POST", routes.filesBatch, CreateFileBatchResponse, { body, ...options });
   }
 
   uploadUrl(body: UploadUrlRequest, options?: RequestOptions): Promise<UploadUrlResponse> {

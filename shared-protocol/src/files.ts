@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ChunkHash } from "./chunk-hash.ts";
 import { ByteSize, FileAction, Id, Timestamp, Version } from "./common.ts";
+import { ErrorEnvelope } from "./errors.ts";
 import { limits } from "./limits.ts";
 import { FileName } from "./names.ts";
 
@@ -24,6 +25,26 @@ export type CreateFileRequest = z.infer<typeof CreateFileRequest>;
 /** The answer to create (201), commit, move, delete and restore (200). */
 export const VersionReceipt = z.object({ fileId: Id, version: Version, updatedAt: Timestamp });
 export type VersionReceipt = z.infer<typeof VersionReceipt>;
+
+/**
+ * Extension, `POST /api/v1/files/batch`: up to `limits.createBatchMax` creates in one request and one
+ * transaction, so a first sync of many small files is not one round trip and one transaction per file.
+ * Each item is checked exactly like `POST /files`.
+ */
+export const CreateFileBatchRequest = z.object({
+  creates: z.array(CreateFileRequest).min(1).max(limits.createBatchMax),
+});
+export type CreateFileBatchRequest = z.infer<typeof CreateFileBatchRequest>;
+
+/** One item's answer: its receipt, or the error envelope `POST /files` would have answered. */
+export const CreateFileBatchResult = z.union([VersionReceipt, ErrorEnvelope]);
+export type CreateFileBatchResult = z.infer<typeof CreateFileBatchResult>;
+
+export const CreateFileBatchResponse = z.object({
+  /** One result per item of `creates`, in request order. */
+  results: z.array(CreateFileBatchResult),
+});
+export type CreateFileBatchResponse = z.infer<typeof CreateFileBatchResponse>;
 
 /** `POST /api/v1/files/upload-url`. */
 export const UploadUrlRequest = z.object({

@@ -15,6 +15,10 @@ export const limits = {
   chunksPerVersionMax: 100_000,
   /** Items in one batch upload-url request, and hashes in one download-urls request. */
   batchMax: 1000,
+  /** Items in one batch create request (extension `POST /files/batch`); more is `payload_too_large`. */
+  createBatchMax: 500,
+  /** Chunk hashes over all items of one batch create; more is `payload_too_large`. */
+  createBatchChunksMax: 100_000,
   /** Largest request body the API reads (a commit of chunksPerVersionMax hashes fits). */
   bodyMaxBytes: 8 * 1024 * 1024,
   changesLimitDefault: 500,

@@ -6,6 +6,7 @@ export const routes = {
   device: (deviceId: string) => `/api/v1/devices/${encodeURIComponent(deviceId)}`,
   me: "/api/v1/me",
   files: "/api/v1/files",
+  filesBatch: "/api/v1/files/batch",
   uploadUrl: "/api/v1/files/upload-url",
   uploadUrls: "/api/v1/files/upload-urls",
   changes: "/api/v1/files/changes",

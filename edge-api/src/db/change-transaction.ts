@@ -12,8 +12,8 @@ export interface Writer {
   idempotency?: IdempotentRequest | undefined;
 }
 
-export interface ChangeOutcome {
-  receipt: VersionReceipt;
+export interface ChangeOutcome<T = VersionReceipt> {
+  receipt: T;
   /** True when this is the stored answer of an earlier request with the same Idempotency-Key. */
   replayed: boolean;
 }
@@ -24,17 +24,17 @@ export interface ChangeOutcome {
  * committed; otherwise runs `work` and stores its answer in the same transaction. Two concurrent
  * requests with one key queue on the owner lock: the second finds the first one's answer.
  */
-export async function runChange(
+export async function runChange<T = VersionReceipt>(
   sql: Sql,
   writer: Writer,
-  work: (tx: TransactionSql) => Promise<VersionReceipt>,
-): Promise<ChangeOutcome> {
+  work: (tx: TransactionSql) => Promise<T>,
+): Promise<ChangeOutcome<T>> {
   return inTransaction(sql, async (tx) => {
     await lockOwnerForChange(tx, writer.ownerId);
     const request = writer.idempotency;
     if (request) {
       const stored = await findStoredAnswer(tx, writer.ownerId, request.key);
-      if (stored) return { receipt: answerFor(stored, request).body as VersionReceipt, replayed: true };
+      if (stored) return { receipt: answerFor(stored, request).body as T, replayed: true };
     }
     const receipt = await work(tx);
     if (request) await storeAnswer(tx, writer.ownerId, request, receipt, writer.now);

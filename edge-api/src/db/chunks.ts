@@ -71,8 +71,24 @@ export async function holdChunksForVersion(
   verifiedSizes: ReadonlyMap<string, number>,
   now: Date,
 ): Promise<Map<string, number>> {
+  const { sizes, absent } = await holdChunks(tx, ownerId, hashes, verifiedSizes, now);
+  if (absent.length > 0) throw chunksMissing(absent);
+  return sizes;
+}
+
+/**
+ * holdChunksForVersion for many versions at once (a batch create): the same two statements over the
+ * union of their chunks, answering which are absent instead of refusing them all.
+ */
+export async function holdChunks(
+  tx: TransactionSql,
+  ownerId: string,
+  hashes: readonly string[],
+  verifiedSizes: ReadonlyMap<string, number>,
+  now: Date,
+): Promise<{ sizes: Map<string, number>; absent: string[] }> {
   const distinct = [...new Set(hashes)].sort();
-  if (distinct.length === 0) return new Map();
+  if (distinct.length === 0) return { sizes: new Map(), absent: [] };
   if (verifiedSizes.size > 0) {
     const verified = [...verifiedSizes.keys()].sort();
     // Only a tag still there counts: housekeeping may have swept it since the verification read it,
@@ -91,9 +107,7 @@ export async function holdChunksForVersion(
     SELECT hash, size FROM chunk_owners WHERE owner_id = ${ownerId} AND hash = ANY(${distinct}::text[])
     ORDER BY hash FOR UPDATE`;
   const sizes = new Map(rows.map((row) => [row.hash, Number(row.size)]));
-  const absent = distinct.filter((hash) => !sizes.has(hash));
-  if (absent.length > 0) throw chunksMissing(absent);
-  return sizes;
+  return { sizes, absent: distinct.filter((hash) => !sizes.has(hash)) };
 }
 
 export function chunksMissing(missing: readonly string[]): ApiError {

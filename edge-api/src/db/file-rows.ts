@@ -48,21 +48,34 @@ export async function checkParentFolder(
   parentId: string | null,
 ): Promise<number> {
   if (parentId === null) return 0;
-  const [parent] = await tx<{ is_folder: boolean; deleted_at: Date | null; current_version: number }[]>`
+  const [parent] = await tx<ParentRow[]>`
     SELECT is_folder, deleted_at, current_version FROM files WHERE owner_id = ${ownerId} AND id = ${parentId}`;
-  if (!parent) throw new ApiError("not_found", "no such parent folder", { parentId });
+  const problem = parentProblem(parentId, parent);
+  if (problem) throw problem;
+  return (await ancestorsOf(tx, ownerId, parentId)).length;
+}
+
+export interface ParentRow {
+  is_folder: boolean;
+  deleted_at: Date | null;
+  current_version: number;
+}
+
+/** Why `parent` (the row of `parentId`, if any) cannot hold a new child, or null when it can. */
+export function parentProblem(parentId: string, parent: ParentRow | undefined): ApiError | null {
+  if (!parent) return new ApiError("not_found", "no such parent folder", { parentId });
   if (!parent.is_folder) {
-    throw new ApiError("validation_failed", "the parent is not a folder", {
+    return new ApiError("validation_failed", "the parent is not a folder", {
       issues: [{ path: ["parentId"], message: "not a folder" }],
     });
   }
   if (parent.deleted_at) {
-    throw new ApiError("file_deleted", "the parent folder is deleted", {
+    return new ApiError("file_deleted", "the parent folder is deleted", {
       fileId: parentId,
       currentVersion: parent.current_version,
     });
   }
-  return (await ancestorsOf(tx, ownerId, parentId)).length;
+  return null;
 }
 
 /** `fileId` and its ancestors up to the root, nearest first. */

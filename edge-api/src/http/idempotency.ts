@@ -44,7 +44,11 @@ export function writerOf(c: AppContext, now: Date, status: number): Writer {
 }
 
 /** The answer to a change, marked when it is the stored answer of an earlier request. */
-export function changeResponse(c: AppContext, outcome: ChangeOutcome, status: 200 | 201): Response {
+export function changeResponse<T extends object>(
+  c: AppContext,
+  outcome: ChangeOutcome<T>,
+  status: 200 | 201,
+): Response {
   if (outcome.replayed) c.header(REPLAYED_HEADER, "true");
-  return c.json(outcome.receipt, status);
+  return c.json(outcome.receipt as object, status);
 }

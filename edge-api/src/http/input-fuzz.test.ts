@@ -1,4 +1,11 @@
-import { ErrorEnvelope, errorStatus, fileNameProblem, limits, routes } from "@wsync/shared-protocol";
+import {
+  CreateFileBatchResponse,
+  ErrorEnvelope,
+  errorStatus,
+  fileNameProblem,
+  limits,
+  routes,
+} from "@wsync/shared-protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createHarness, type Harness } from "../testing/harness.ts";
@@ -115,6 +122,7 @@ const endpoints: { method: string; path: () => string; fields: string[] }[] = [
   { method: "POST", path: () => routes.register, fields: ["email", "password", "deviceName"] },
   { method: "POST", path: () => routes.login, fields: ["email", "password", "deviceName"] },
   { method: "POST", path: () => routes.files, fields: ["parentId", "name", "isFolder", "chunks"] },
+  { method: "POST", path: () => routes.filesBatch, fields: ["creates"] },
   { method: "POST", path: () => routes.uploadUrl, fields: ["fileId", "chunkHash", "size"] },
   { method: "POST", path: () => routes.uploadUrls, fields: ["fileId", "chunks"] },
   { method: "POST", path: () => routes.commit(fileId), fields: ["version", "chunks"] },
@@ -135,6 +143,46 @@ describe("malformed input at every endpoint", () => {
       );
     });
   }
+
+  it("POST /files/batch: any list of items is a 4xx envelope that writes nothing, or one result per item", async () => {
+    const item = fc.oneof(
+      fc.record(
+        { parentId: fc.oneof(weird, fc.constant(folderId)), name: weird, isFolder: weird, chunks: weird },
+        { requiredKeys: [] },
+      ),
+      fc.record({
+        parentId: fc.constantFrom(null, folderId, fileId, otherUsersFileId, "nope", crypto.randomUUID()),
+        name: fc.oneof(oddString, fc.constantFrom("a", "b", "file")),
+        isFolder: fc.boolean(),
+        chunks: fc.option(fc.array(badHash, { maxLength: 2 }), { nil: undefined }),
+      }),
+      weird,
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(item, { maxLength: 6 }), async (creates) => {
+        const [before] = await h.sql`SELECT count(*)::int AS n FROM files`;
+        const response = await h.app.request(routes.filesBatch, {
+          method: "POST",
+          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+          body: JSON.stringify({ creates }),
+        });
+        const text = await response.text();
+        expect(response.status, text).toBeLessThan(500);
+        const [after] = await h.sql`SELECT count(*)::int AS n FROM files`;
+        if (response.status >= 400) {
+          expect(errorStatus[ErrorEnvelope.parse(JSON.parse(text)).error.code]).toBe(response.status);
+          expect(after).toEqual(before);
+          return;
+        }
+        const { results } = CreateFileBatchResponse.parse(JSON.parse(text));
+        expect(results).toHaveLength(creates.length);
+        const receipts = results.filter((r) => "fileId" in r);
+        for (const r of results) if ("error" in r) expect(errorStatus[r.error.code]).toBeLessThan(500);
+        expect((after?.n ?? 0) - (before?.n ?? 0)).toBe(receipts.length);
+      }),
+      runs,
+    );
+  });
 
   it("odd path ids and query strings on every route with a parameter", async () => {
     const id = fc.oneof(
@@ -210,6 +258,22 @@ describe("malformed input at every endpoint", () => {
     expect(await send("POST", routes.uploadUrls, JSON.stringify({ chunks: batch }))).toBe(400);
     const hashes = Array.from({ length: limits.batchMax + 1 }, () => hash);
     expect(await send("POST", routes.downloadUrls, JSON.stringify({ hashes }))).toBe(400);
+  });
+
+  it("a batch create over its limits is payload_too_large: too many items, or too many chunks in all", async () => {
+    const hash = `sha256:${"a".repeat(64)}`;
+    const item = (i: number) => ({ parentId: null, name: `n${i}`, isFolder: true });
+    const tooMany = Array.from({ length: limits.createBatchMax + 1 }, (_, i) => item(i));
+    expect(await send("POST", routes.filesBatch, JSON.stringify({ creates: tooMany }))).toBe(413);
+    const perItem = Math.ceil((limits.createBatchChunksMax + 1) / 2);
+    const chunky = [0, 1].map((i) => ({
+      parentId: null,
+      name: `c${i}`,
+      isFolder: false,
+      chunks: Array(perItem).fill(hash),
+    }));
+    expect(await send("POST", routes.filesBatch, JSON.stringify({ creates: chunky }))).toBe(413);
+    expect(await send("POST", routes.filesBatch, JSON.stringify({ creates: [] }))).toBe(400);
   });
 
   it("oversized bodies are payload_too_large at every endpoint that reads one", async () => {

@@ -20,16 +20,19 @@ export function validate<S extends z.ZodType>(schema: S, input: unknown, what = 
 
 /** The request body as JSON, checked against `schema`; malformed JSON is `validation_failed` too. */
 export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): Promise<z.output<S>> {
+  return validate(schema, await readJsonValue(c), "body");
+}
+
+/** The request body as JSON, not yet checked; malformed JSON is `validation_failed`. */
+export async function readJsonValue(c: AppContext): Promise<unknown> {
   const text = await c.req.text();
-  let body: unknown;
   try {
-    body = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
     throw new ApiError("validation_failed", "the body is not valid JSON", {
       issues: [{ path: [], message: "malformed JSON" }],
     });
   }
-  return validate(schema, body, "body");
 }
 
 /** The query string as a plain object (last value wins), for schema validation. */

@@ -2,6 +2,8 @@ import {
   ChangesPage,
   ChangesQuery,
   CommitRequest,
+  CreateFileBatchRequest,
+  CreateFileBatchResponse,
   CreateFileRequest,
   DeleteQuery,
   DeviceList,
@@ -44,6 +46,8 @@ const schemas = {
   Me,
   CreateFileRequest,
   VersionReceipt,
+  CreateFileBatchRequest,
+  CreateFileBatchResponse,
   UploadUrlRequest,
   UploadUrlResponse,
   UploadUrlBatchRequest,
@@ -136,6 +140,27 @@ const operations: Operation[] = [
     body: "CreateFileRequest",
     response: { status: 201, schema: "VersionReceipt" },
     errors: [...write, "name_conflict", "file_deleted", "chunks_missing", "quota_exceeded"],
+    idempotent: true,
+  },
+  {
+    method: "post",
+    path: routes.filesBatch,
+    summary: "Extension: create up to limits.createBatchMax files or folders in one request",
+    description:
+      `At most ${limits.createBatchMax} items, naming at most ${limits.createBatchChunksMax} chunks in all; ` +
+      "more is `payload_too_large` (split the batch). A body that fails the schema anywhere is " +
+      "`validation_failed` as a whole. Otherwise the answer is 200 with one result per item, in request " +
+      "order: a `VersionReceipt` (the item is created at version 1), or the error envelope `POST /files` " +
+      "would have answered for that item alone had the items been sent one after another in order " +
+      "(`name_conflict` with `details.fileId`, also for a name an earlier item of the batch took; " +
+      "`not_found`, `file_deleted` or `validation_failed` for its parent; `chunks_missing` with " +
+      "`details.missing`; `quota_exceeded`). A refused item writes nothing and does not stop the others: " +
+      "all created items commit together in one transaction, each with its own change in the feed, in " +
+      "item order. An item's parent must exist before the request (not be created by the same batch).",
+    body: "CreateFileBatchRequest",
+    response: { status: 200, schema: "CreateFileBatchResponse" },
+    errors: write,
+    extension: true,
     idempotent: true,
   },
   {

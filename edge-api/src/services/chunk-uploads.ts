@@ -93,11 +93,26 @@ export async function verifyChunksForCommit(
   ownerId: string,
   chunks: readonly ChunkHash[],
 ): Promise<Map<string, number>> {
+  const { verified, missing } = await verifyChunks(deps, ownerId, chunks);
+  if (missing.length > 0) throw chunksMissing(missing);
+  return verified;
+}
+
+/**
+ * verifyChunksForCommit without the refusal, for a batch whose items each name some of `chunks`: the
+ * verified sizes and the missing chunks (in the order of `chunks`), so only the items naming a
+ * missing chunk are refused.
+ */
+export async function verifyChunks(
+  deps: Deps,
+  ownerId: string,
+  chunks: readonly ChunkHash[],
+): Promise<{ verified: Map<string, number>; missing: string[] }> {
   const distinct = [...new Set(chunks)];
   const owned = await ownedLiveChunks(deps.sql, ownerId, distinct);
   let unverified = distinct.filter((hash) => !owned.has(hash));
   const verified = new Map<string, number>();
-  if (unverified.length === 0) return verified;
+  if (unverified.length === 0) return { verified, missing: [] };
   const tags = await pendingUploadTags(deps.sql, ownerId, unverified);
   // A concurrent commit of this user may have verified some meanwhile: it spends the tag and records
   // ownership in one transaction, so a tag found gone means the ownership is visible now.
@@ -132,7 +147,7 @@ export async function verifyChunksForCommit(
     // A cached "owned" may be why the client skipped these uploads: drop it, so the retry uploads.
     await deps.cache.forgetOwnedChunks(ownerId, missing);
     const order = new Map<string, number>(distinct.map((hash, i) => [hash, i]));
-    throw chunksMissing(missing.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0)));
+    missing.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
   }
-  return verified;
+  return { verified, missing };
 }

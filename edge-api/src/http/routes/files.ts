@@ -7,14 +7,16 @@ import {
 } from "@wsync/shared-protocol";
 import { Hono } from "hono";
 import type { ChangeOutcome } from "../../db/change-transaction.ts";
+import { createFiles } from "../../db/file-batch.ts";
 import { deleteFile, moveFile, restoreVersion } from "../../db/file-tree.ts";
 import { commitVersion, createFile, listFileVersions } from "../../db/files.ts";
-import { verifyChunksForCommit } from "../../services/chunk-uploads.ts";
+import { verifyChunks, verifyChunksForCommit } from "../../services/chunk-uploads.ts";
 import { fileMetadata } from "../../services/file-metadata.ts";
 import type { AppContext, AppDeps, AppEnv } from "../context.ts";
 import { changeResponse, idempotent, writerOf } from "../idempotency.ts";
 import { existingId } from "../ids.ts";
 import { readJson, readQuery, validate } from "../json-body.ts";
+import { readCreateBatch } from "./file-batch.ts";
 
 /** Files and folders: create, commit, read, rename/move, delete, history, restore. */
 export function fileRoutes(deps: AppDeps) {
@@ -27,7 +29,7 @@ export function fileRoutes(deps: AppDeps) {
    * anyway; this keeps the cache small and fresh), and the chunks a new version names are this
    * user's now, so the next upload-url for them answers `exists` from the cache.
    */
-  const changed = async (c: AppContext, outcome: ChangeOutcome, chunks: readonly string[] = []) => {
+  const changed = async <T>(c: AppContext, outcome: ChangeOutcome<T>, chunks: readonly string[] = []) => {
     const { userId } = c.get("auth");
     await deps.cache.forgetFiles(userId);
     if (chunks.length > 0) await deps.cache.rememberOwnedChunks(userId, [...new Set(chunks)]);
@@ -48,6 +50,17 @@ export function fileRoutes(deps: AppDeps) {
         verifiedSizes,
       });
       return changeResponse(c, await changed(c, outcome, chunks), 201);
+    })
+    .post("/files/batch", once, async (c) => {
+      const items = await readCreateBatch(c);
+      const chunks = items.flatMap((item) => (item.refused ? [] : item.chunks));
+      const { verified, missing } = await verifyChunks(deps, c.get("auth").userId, chunks);
+      const outcome = await createFiles(sql, writer(c), items, verified, new Set(missing));
+      // Only the created items' chunks are this user's now (a refused item's upload stays unspent).
+      const created = items.flatMap((item, i) =>
+        "fileId" in (outcome.receipt.results[i] ?? {}) ? item.chunks : [],
+      );
+      return changeResponse(c, await changed(c, outcome, created), 200);
     })
     .get("/files/:fileId", async (c) => c.json(await fileMetadata(deps, c.get("auth").userId, fileIdOf(c))))
     .post("/files/:fileId/commit", once, async (c) => {
