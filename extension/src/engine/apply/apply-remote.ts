@@ -19,7 +19,7 @@ type Of<T extends Action["type"]> = Extract<Action, { type: T }>;
  * again), so its key is fresh per attempt; a create whose answer was lost in a crash comes back as a
  * name conflict, which the next round resolves by linking the twin.
  */
-function freshKey(): string {
+export function freshKey(): string {
   return `w1-${randomUUID()}`;
 }
 
@@ -79,12 +79,31 @@ async function withChunks<T>(
   }
 }
 
+export type RecordFields = {
+  parentId: string | null;
+  name: string;
+  isFolder: boolean;
+  chunks: ChunkHash[];
+  size: number;
+};
+
 async function record(
   ctx: ApplyContext,
   receipt: VersionReceipt,
-  fields: { parentId: string | null; name: string; isFolder: boolean; chunks: ChunkHash[]; size: number },
+  fields: RecordFields,
   local: LocalEntry | null,
 ): Promise<void> {
+  await ctx.store.commit(await recordInto(new StateBatch(), ctx, receipt, fields, local));
+}
+
+/** Adds to `batch` what one of our own writes made the server hold, as record() commits it. */
+export async function recordInto(
+  batch: StateBatch,
+  ctx: ApplyContext,
+  receipt: VersionReceipt,
+  fields: RecordFields,
+  local: LocalEntry | null,
+): Promise<StateBatch> {
   const remote = remoteRecord({
     fileId: receipt.fileId,
     version: receipt.version,
@@ -96,12 +115,10 @@ async function record(
   // The local half is recorded only if the disk still holds the bytes that were sent.
   const current = local && matchesScan(stat, local) ? stat : null;
   const sizes = local ? sizesOf(local) : [];
-  await ctx.store.commit(
-    new StateBatch()
-      .putRemote(remote)
-      .putSynced(syncedRecord(remote, current, sizes))
-      .removeUploaded(fields.chunks),
-  );
+  return batch
+    .putRemote(remote)
+    .putSynced(syncedRecord(remote, current, sizes))
+    .removeUploaded(fields.chunks);
 }
 
 export async function applyCreateFolder(

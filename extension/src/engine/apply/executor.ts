@@ -12,6 +12,7 @@ import {
   type CreatedFolders,
 } from "./apply-remote.ts";
 import type { ApplyContext } from "./context.ts";
+import { createFilesBatched } from "./create-batch.ts";
 
 export interface RoundResult {
   succeeded: number;
@@ -98,6 +99,7 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
   const withChunksAhead = async <A extends Action & { path: string; local: LocalEntry }>(
     list: A[],
     step: (action: A) => Promise<void>,
+    runSlice: (slice: A[]) => Promise<void> = (slice) => parallel(slice, step),
   ) => {
     const slices: A[][] = [];
     for (let i = 0; i < list.length; i += SLICE) slices.push(list.slice(i, i + SLICE));
@@ -107,7 +109,7 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
       if (ctx.signal.aborted) return;
       const following = slices[index + 1];
       next = following && !offline ? ahead(following) : undefined;
-      await parallel(slice, step);
+      await runSlice(slice);
     }
     await next;
   };
@@ -139,6 +141,21 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
     (a) => applyPush(ctx, a, created),
   );
   await sequential(of("deleteRemote"), (a) => applyDeleteRemote(ctx, a));
-  await withChunksAhead(of("createFile"), (a) => applyCreateFile(ctx, a, created));
+  const createSingly = (a: Extract<Action, { type: "createFile" }>) => applyCreateFile(ctx, a, created);
+  // A slice's creates go in batch requests; what a batch cannot do goes the single way, as before.
+  await withChunksAhead(of("createFile"), createSingly, async (slice) => {
+    if (ctx.signal.aborted) return;
+    if (offline) {
+      for (const action of slice) result.failed.push({ action, error: offline });
+      return;
+    }
+    const batched = await createFilesBatched(ctx, slice, created);
+    result.succeeded += batched.done.length;
+    for (const failure of batched.failed) {
+      if (failure.error instanceof NetworkError) offline = failure.error;
+      result.failed.push(failure);
+    }
+    await parallel(batched.single, createSingly);
+  });
   return result;
 }
