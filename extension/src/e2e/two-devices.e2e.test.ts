@@ -250,13 +250,7 @@ describe("two devices: VS Code and the CLI engine, on the local stack", () => {
     await vscode.screenshot("08-restored");
 
     // An older version opens as a read-only document of its own.
-    await vscode.treeRow(pane, /v2 · modified/).click({ button: "right" });
-    const open = vscode.page
-      .locator(".context-view .monaco-menu .action-item", { hasText: "Open Version" })
-      .first();
-    await open.hover();
-    await open.locator(".action-label").focus();
-    await vscode.page.keyboard.press("Enter");
+    await vscode.contextMenuCommand(vscode.treeRow(pane, /v2 · modified/), "Open Version");
     const version2 = await eventually(
       () => vscode.editorText(),
       (text) => text.includes("second line, from VS Code") && !text.includes("third line"),

@@ -169,8 +169,25 @@ export class Workbench {
   async explorerContextCommand(fileName: string, title: string): Promise<void> {
     await this.runCommand("View: Show Explorer");
     const row = this.page.locator(".explorer-folders-view .monaco-list-row", { hasText: fileName }).first();
-    await row.click({ button: "right" });
+    await this.contextMenuCommand(row, title);
+  }
+
+  /**
+   * Runs `title` from a row's context menu. A tree that re-renders (a refresh after a sync) can swallow
+   * the right-click, so the menu is opened again until the item shows.
+   */
+  async contextMenuCommand(row: Locator, title: string): Promise<void> {
     const item = this.page.locator(".context-view .monaco-menu .action-item", { hasText: title }).first();
+    for (let attempt = 1; ; attempt++) {
+      await row.click({ button: "right" });
+      const shown = await item.waitFor({ timeout: 5_000 }).then(
+        () => true,
+        () => false,
+      );
+      if (shown) break;
+      if (attempt === 5) throw new Error(`the context menu never showed "${title}"`);
+      await this.page.keyboard.press("Escape");
+    }
     // VS Code's menus can ignore a click that lands right after they open: focus the item, then Enter.
     await item.hover();
     await item.locator(".action-label").focus();
