@@ -7,7 +7,13 @@ import type { LocalEntry } from "../scan/scanner.ts";
 import { StateBatch } from "../state/state-store.ts";
 import { withRetry } from "../transfer/retry.ts";
 import { forgetUploaded, uploadMissingChunks } from "../transfer/uploader.ts";
-import { type ApplyContext, matchesScan, StaleLocalStateError, syncedSubtree } from "./context.ts";
+import {
+  type ApplyContext,
+  matchesScan,
+  StaleLocalStateError,
+  syncedSubtree,
+  uploadDeps,
+} from "./context.ts";
 import { remoteRecord, syncedRecord } from "./records.ts";
 
 type Of<T extends Action["type"]> = Extract<Action, { type: T }>;
@@ -44,22 +50,7 @@ const hashesOf = (local: LocalEntry) => local.chunks.map((chunk) => chunk.hash);
 const sizesOf = (local: LocalEntry) => local.chunks.map((chunk) => chunk.size);
 
 async function upload(ctx: ApplyContext, local: LocalEntry, fileId?: string): Promise<void> {
-  await uploadMissingChunks(
-    {
-      api: ctx.api,
-      fs: ctx.fs,
-      store: ctx.store,
-      stats: ctx.stats,
-      limit: ctx.chunkLimit,
-      fetch: ctx.fetch,
-      signal: ctx.signal,
-      onProgress: ctx.onProgress,
-      present: ctx.present,
-    },
-    local.path,
-    local.chunks,
-    fileId,
-  );
+  await uploadMissingChunks(uploadDeps(ctx), local.path, local.chunks, fileId);
 }
 
 /** Runs a write whose chunks were uploaded; once, if the server says some are missing, uploads again. */

@@ -5,6 +5,7 @@ import type { StateStore } from "../state/state-store.ts";
 import type { ChunkCache } from "../transfer/chunk-cache.ts";
 import type { ChunkLocator } from "../transfer/downloader.ts";
 import type { TransferProgress, TransferStats } from "../transfer/stats.ts";
+import type { UploadDeps } from "../transfer/uploader.ts";
 
 /** What applying a plan needs: the edges (disk, server, state) and where to report. */
 export interface ApplyContext {
@@ -68,4 +69,19 @@ export function syncedSubtree(store: StateStore, fileId: string): string[] {
   };
   visit(fileId);
   return result;
+}
+
+/** What the uploader needs from a round's context. */
+export function uploadDeps(ctx: ApplyContext): UploadDeps {
+  return {
+    api: ctx.api,
+    fs: ctx.fs,
+    store: ctx.store,
+    stats: ctx.stats,
+    limit: ctx.chunkLimit,
+    fetch: ctx.fetch,
+    signal: ctx.signal,
+    onProgress: ctx.onProgress,
+    present: ctx.present,
+  };
 }

@@ -11,7 +11,7 @@ import {
   applyPush,
   type CreatedFolders,
 } from "./apply-remote.ts";
-import type { ApplyContext } from "./context.ts";
+import { type ApplyContext, uploadDeps } from "./context.ts";
 import { createFilesBatched } from "./create-batch.ts";
 
 export interface RoundResult {
@@ -75,17 +75,7 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
   };
   const ahead = (list: Array<{ path: string; local: LocalEntry }>) =>
     uploadAhead(
-      {
-        api: ctx.api,
-        fs: ctx.fs,
-        store: ctx.store,
-        stats: ctx.stats,
-        limit: ctx.chunkLimit,
-        fetch: ctx.fetch,
-        signal: ctx.signal,
-        onProgress: ctx.onProgress,
-        present,
-      },
+      { ...uploadDeps(ctx), present },
       list.map((action) => ({ path: action.local.path, chunks: action.local.chunks })),
       // Best effort, and awaited only later (it runs beside the previous slice's steps): a failure
       // here, e.g. the state store's disk full, must not be an unhandled rejection. Each step then
