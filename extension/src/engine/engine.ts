@@ -12,6 +12,7 @@ import {
 import pLimit from "p-limit";
 import type { ApplyContext } from "./apply/context.ts";
 import { executePlan } from "./apply/executor.ts";
+import { restoreParked } from "./apply/move-cycle.ts";
 import { DEFAULT_CHUNKING } from "./chunking/chunker.ts";
 import { type ChunkHasher, InlineHasher, WorkerHasher } from "./chunking/hasher.ts";
 import type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
@@ -149,12 +150,16 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       fullScanNeeded = false;
       dirty.clear();
       await s.fullScan();
-      // No transfer runs between cycles: temporary files now are leftovers of a crash.
+      // No transfer runs between cycles: temporary files now are leftovers of a crash. An item parked
+      // by a ring of moves is a user's item, though: it comes back (and is scanned) instead.
+      const restored: string[] = [];
       for (const path of s.temporaries) {
-        const stat = await fs.lstat(path);
-        if (stat?.kind === "file") await fs.unlink(path).catch(() => {});
+        const back = await restoreParked(fs, (store as StateStore).synced, path, options.deviceName);
+        if (back !== null) restored.push(back);
+        else if ((await fs.lstat(path))?.kind === "file") await fs.unlink(path).catch(() => {});
       }
       s.temporaries.clear();
+      if (restored.length > 0) await s.rescan(restored);
     } else if (dirty.size > 0) {
       const paths = [...dirty];
       dirty.clear();

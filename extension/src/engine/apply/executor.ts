@@ -13,6 +13,7 @@ import {
 } from "./apply-remote.ts";
 import { type ApplyContext, uploadDeps } from "./context.ts";
 import { createFilesBatched } from "./create-batch.ts";
+import { applyMoveCycle } from "./move-cycle.ts";
 
 export interface RoundResult {
   succeeded: number;
@@ -36,9 +37,10 @@ function byDepth<A>(list: A[], pathOf: (action: A) => string): A[][] {
 
 /**
  * Applies a plan in phases whose order keeps every step safe on its own: local bookkeeping and
- * conflicted copies first; then what comes from the server (folders before what goes in them); local
- * deletes (after items moved out); folders created on the server; edits and moves sent; server deletes
- * (after items moved out); new files created (after a delete freed their name). A failed step never
+ * conflicted copies first; then what comes from the server (folders before what goes in them, rings
+ * of moves after the folders); local deletes (after items moved out); folders created on the server;
+ * edits and moves sent; server deletes (after items moved out); new files created (after a delete
+ * freed their name). A failed step never
  * stops the others: each checks its own preconditions, and the next round plans again from the facts.
  */
 export async function executePlan(roundCtx: ApplyContext, actions: readonly Action[]): Promise<RoundResult> {
@@ -110,6 +112,8 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
   const pulls = of("pull");
   const folderPulls = pulls.filter((a) => a.remote.isFolder).sort((a, b) => depth(a.to) - depth(b.to));
   await sequential(folderPulls, (a) => applyPull(ctx, a));
+  // Rings of moves (swaps, rotations) after the folders they may move into exist.
+  await sequential(of("moveCycle"), (a) => applyMoveCycle(ctx, a));
   await parallel(
     pulls.filter((a) => !a.remote.isFolder),
     (a) => applyPull(ctx, a),

@@ -24,18 +24,14 @@ export type Action =
     }
   /** Deleted here, unchanged there: delete on the server (a folder with what is under it). */
   | { type: "deleteRemote"; fileId: string; path: string; isFolder: boolean }
+  | PullAction
   /**
-   * Bring the server's state here: download the content (when `content`) and/or move the local item
-   * to `to`. `from` is the local item now (null when there is none); it must be unchanged since the scan.
+   * Pulls that move items onto each other's places (a swap of names, a rotation, a swap of folders),
+   * so none can go first: applied as one step. The first member is parked under a temporary name the
+   * scanner ignores, the others follow last to first (each target freed by the one before), then the
+   * parked one. Each member's target is the next member's source; the last one's, the first's.
    */
-  | {
-      type: "pull";
-      fileId: string;
-      remote: RemoteEntry;
-      from: LocalEntry | null;
-      to: string;
-      content: boolean;
-    }
+  | { type: "moveCycle"; pulls: PullAction[] }
   /** Deleted there, unchanged here: delete locally. `expected` is every entry under it, as scanned. */
   | { type: "deleteLocal"; fileId: string; path: string; expected: LocalEntry[] }
   /**
@@ -50,6 +46,19 @@ export type Action =
    * moved): no transfer. `local` null keeps the local half unknown, forcing a re-read.
    */
   | { type: "adopt"; fileId: string; path: string; remote: RemoteEntry; local: LocalEntry };
+
+/**
+ * Bring the server's state here: download the content (when `content`) and/or move the local item
+ * to `to`. `from` is the local item now (null when there is none); it must be unchanged since the scan.
+ */
+export interface PullAction {
+  type: "pull";
+  fileId: string;
+  remote: RemoteEntry;
+  from: LocalEntry | null;
+  to: string;
+  content: boolean;
+}
 
 /** Something the planner will not touch this round, and why (for status and the user). */
 export interface Deferred {

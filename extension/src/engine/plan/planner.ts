@@ -1,9 +1,10 @@
 import { baseName, joinPath, parentPath } from "../fs/types.ts";
 import { type RemoteEntry, type SyncedEntry, sameChunks } from "../model/types.ts";
 import type { LocalEntry } from "../scan/scanner.ts";
-import type { Action, Deferred, ParentRef, Plan } from "./actions.ts";
+import type { Action, Deferred, ParentRef, Plan, PullAction } from "./actions.ts";
 import { conflictedCopyName } from "./conflict-name.ts";
 import { type LocalItem, matchLocal } from "./local-view.ts";
+import { findMoveCycles } from "./move-cycles.ts";
 import { buildRemoteView } from "./remote-view.ts";
 
 export interface PlanInput {
@@ -224,6 +225,8 @@ export function planSync(input: PlanInput): Plan {
   }
   const planned = new Map<string, string>();
   const targeted = new Set<string>();
+  /** Pulls whose target another tracked item holds: the pull, and that item's fileId. */
+  const blocked = new Map<string, { pull: PullAction; by: string }>();
   const depth = (fileId: string) => (remoteView.path(fileId) ?? "").split("/").length;
   pullRequests.sort((a, b) => depth(a.fileId) - depth(b.fileId));
   for (const request of pullRequests) planPull(request);
@@ -248,6 +251,7 @@ export function planSync(input: PlanInput): Plan {
     }
   }
 
+  planMoveCycles();
   return { actions, deferred };
 
   function parentRefOf(item: LocalItem): ParentRef | null {
@@ -316,7 +320,17 @@ export function planSync(input: PlanInput): Plan {
       actions.push(conflictCopy(occupant, null));
       handledLocal.add(to);
     } else if (occupant && occupant.fileId !== request.fileId) {
-      deferred.push({ path: to, reason: "the path is still taken by another item" });
+      const pull: PullAction = {
+        type: "pull",
+        fileId: request.fileId,
+        remote: r,
+        from: from?.entry ?? null,
+        to,
+        content: request.content,
+      };
+      // Held by a tracked item: it may be moving away this round, or waiting on this one (a swap).
+      if (occupant.fileId !== null && from) blocked.set(request.fileId, { pull, by: occupant.fileId });
+      else deferred.push({ path: to, reason: "the path is still taken by another item" });
       return;
     }
     targeted.add(to);
@@ -329,6 +343,40 @@ export function planSync(input: PlanInput): Plan {
       to,
       content: request.content,
     });
+  }
+
+  /**
+   * Blocked pulls that wait on each other in a ring become one moveCycle step; the others wait for a
+   * later round (the item holding their target moves away first). Whatever lies in a folder of a ring
+   * also waits: its paths were planned from where the folders are now, which the ring changes.
+   */
+  function planMoveCycles(): void {
+    const by = new Map([...blocked].map(([fileId, entry]) => [fileId, entry.by]));
+    const inCycle = new Set<string>();
+    const folders: string[] = [];
+    for (const cycle of findMoveCycles(by)) {
+      const pulls = cycle.map((fileId) => (blocked.get(fileId) as { pull: PullAction }).pull);
+      for (const pull of pulls) {
+        inCycle.add(pull.fileId);
+        targeted.add(pull.to);
+        planned.set(pull.fileId, pull.to);
+        if (pull.remote.isFolder) folders.push(pull.to, (pull.from as LocalEntry).path);
+      }
+      actions.push({ type: "moveCycle", pulls });
+    }
+    for (const [fileId, { pull }] of blocked) {
+      if (!inCycle.has(fileId))
+        deferred.push({ path: pull.to, reason: "the path is still taken by another item" });
+    }
+    if (folders.length === 0) return;
+    const inside = (path: string) => folders.some((folder) => path.startsWith(`${folder}/`));
+    const kept = actions.filter((action) => {
+      const paths = touchedPaths(action);
+      if (!paths.some(inside)) return true;
+      deferred.push({ path: paths[0] as string, reason: "its folder is moving this round" });
+      return false;
+    });
+    actions.splice(0, actions.length, ...kept);
   }
 
   /** A folder linked to its server twin: what is new inside it now has a parent on the server. */
@@ -357,6 +405,21 @@ export function planSync(input: PlanInput): Plan {
   function subtree(item: LocalItem): LocalEntry[] {
     const children = (localChildren.get(item.entry.path) ?? []).flatMap(subtree);
     return [...children, item.entry];
+  }
+}
+
+/** The local paths an action changes after the ring moves run (earlier steps are unaffected). */
+function touchedPaths(action: Action): string[] {
+  switch (action.type) {
+    case "pull":
+      return action.from ? [action.to, action.from.path] : [action.to];
+    case "deleteLocal":
+    case "push":
+    case "createFile":
+    case "createFolder":
+      return [action.path];
+    default:
+      return [];
   }
 }
 

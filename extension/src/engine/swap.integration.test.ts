@@ -1,0 +1,182 @@
+import { rename } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isConflictedCopyName } from "./plan/conflict-name.ts";
+import { type Device, type Devices, startDevices } from "./testing/devices.ts";
+
+let world: Devices;
+let a: Device;
+let b: Device;
+beforeAll(async () => {
+  world = await startDevices(2);
+  [a, b] = world.devices as [Device, Device];
+}, 120_000);
+afterAll(async () => {
+  await world?.close();
+});
+
+const transfers = (device: Device) => device.engine.status().transfers;
+const conflictedCopies = (tree: Record<string, string | null>) =>
+  Object.keys(tree).filter((path) => isConflictedCopyName(path.split("/").pop() as string));
+const under = (tree: Record<string, string | null>, folder: string) =>
+  Object.fromEntries(Object.entries(tree).filter(([path]) => path.startsWith(`${folder}/`)));
+
+/** Renames on device A, each step sent on its own: the server records moves, not edits. */
+async function movesOnA(steps: Array<[string, string]>): Promise<void> {
+  for (const [from, to] of steps) {
+    await rename(join(a.folder, from), join(a.folder, to));
+    await a.engine.syncNow();
+    expect(a.engine.status().deferred).toEqual([]);
+  }
+}
+
+/**
+ * Device B hears of all of A's moves in one batch: each item's new path is another's old one.
+ * B must converge at once (no round may leave the cycle deferred), move rather than download, and
+ * keep no conflicted copy.
+ */
+async function expectBFollows(folder: string, expected: Record<string, string | null>): Promise<void> {
+  const before = { a: transfers(a), b: transfers(b) };
+  await b.engine.syncNow();
+  expect(b.engine.status().deferred).toEqual([]);
+  expect(b.engine.status().state).toBe("idle");
+  expect(under(await b.tree(), folder)).toEqual(expected);
+  await world.settle();
+  for (const device of [a, b]) {
+    const tree = await device.tree();
+    expect(under(tree, folder)).toEqual(expected);
+    expect(conflictedCopies(tree)).toEqual([]);
+    expect(device.engine.status().deferred).toEqual([]);
+  }
+  expect(transfers(a).bytesUploaded).toBe(before.a.bytesUploaded);
+  expect(transfers(b).bytesUploaded).toBe(before.b.bytesUploaded);
+  expect(transfers(b).bytesDownloaded).toBe(before.b.bytesDownloaded);
+}
+
+describe("name swaps and rotations arriving in one batch", () => {
+  it("a swap of two file names made by moves on another device converges here by moves", async () => {
+    await a.write("swap/x.txt", "content of x");
+    await a.write("swap/y.txt", "content of y");
+    await world.settle();
+    await movesOnA([
+      ["swap/x.txt", "swap/t.txt"],
+      ["swap/y.txt", "swap/x.txt"],
+      ["swap/t.txt", "swap/y.txt"],
+    ]);
+    await expectBFollows("swap", { "swap/x.txt": "content of y", "swap/y.txt": "content of x" });
+  });
+
+  it("a three-way rotation of file names made by moves on another device converges here", async () => {
+    await a.write("rot/x.txt", "content of x");
+    await a.write("rot/y.txt", "content of y");
+    await a.write("rot/z.txt", "content of z");
+    await world.settle();
+    // x's content to y, y's to z, z's to x.
+    await movesOnA([
+      ["rot/x.txt", "rot/t.txt"],
+      ["rot/z.txt", "rot/x.txt"],
+      ["rot/y.txt", "rot/z.txt"],
+      ["rot/t.txt", "rot/y.txt"],
+    ]);
+    await expectBFollows("rot", {
+      "rot/x.txt": "content of z",
+      "rot/y.txt": "content of x",
+      "rot/z.txt": "content of y",
+    });
+  });
+
+  it("a swap of two folder names made by moves on another device converges here with their contents", async () => {
+    await a.write("fold/a/one.txt", "first in a");
+    await a.write("fold/a/same.txt", "same name, in a");
+    await a.write("fold/b/two.txt", "first in b");
+    await a.write("fold/b/same.txt", "same name, in b");
+    await world.settle();
+    await movesOnA([
+      ["fold/a", "fold/t"],
+      ["fold/b", "fold/a"],
+      ["fold/t", "fold/b"],
+    ]);
+    await expectBFollows("fold", {
+      "fold/a": null,
+      "fold/a/same.txt": "same name, in b",
+      "fold/a/two.txt": "first in b",
+      "fold/b": null,
+      "fold/b/one.txt": "first in a",
+      "fold/b/same.txt": "same name, in a",
+    });
+  });
+
+  it("a swap arriving while one of the files was edited here keeps the edit, moved, without a copy", async () => {
+    await a.write("edit/x.txt", "content of x");
+    await a.write("edit/y.txt", "content of y");
+    await world.settle();
+    await movesOnA([
+      ["edit/x.txt", "edit/t.txt"],
+      ["edit/y.txt", "edit/x.txt"],
+      ["edit/t.txt", "edit/y.txt"],
+    ]);
+    await b.write("edit/x.txt", "content of x, edited on b");
+    await b.engine.syncNow();
+    expect(b.engine.status().deferred).toEqual([]);
+    await world.settle();
+    const expected = { "edit/x.txt": "content of y", "edit/y.txt": "content of x, edited on b" };
+    for (const device of [a, b]) {
+      const tree = await device.tree();
+      expect(under(tree, "edit")).toEqual(expected);
+      expect(conflictedCopies(tree)).toEqual([]);
+    }
+  });
+
+  it("a swap, a rotation and a folder swap seen by one scan here converge everywhere without bytes", async () => {
+    await a.write("scan/x.txt", "content of x");
+    await a.write("scan/y.txt", "content of y");
+    await a.write("scan/r/1.txt", "content of 1");
+    await a.write("scan/r/2.txt", "content of 2");
+    await a.write("scan/r/3.txt", "content of 3");
+    await a.write("scan/p/f.txt", "in p");
+    await a.write("scan/q/g.txt", "in q");
+    await world.settle();
+    const before = { a: transfers(a), b: transfers(b) };
+    const steps: Array<[string, string]> = [
+      ["scan/x.txt", "scan/t.txt"],
+      ["scan/y.txt", "scan/x.txt"],
+      ["scan/t.txt", "scan/y.txt"],
+      ["scan/r/1.txt", "scan/r/t.txt"],
+      ["scan/r/3.txt", "scan/r/1.txt"],
+      ["scan/r/2.txt", "scan/r/3.txt"],
+      ["scan/r/t.txt", "scan/r/2.txt"],
+      ["scan/p", "scan/t"],
+      ["scan/q", "scan/p"],
+      ["scan/t", "scan/q"],
+    ];
+    for (const [from, to] of steps) await rename(join(a.folder, from), join(a.folder, to));
+    await a.engine.syncNow();
+    expect(a.engine.status().deferred).toEqual([]);
+    await b.engine.syncNow();
+    expect(b.engine.status().deferred).toEqual([]);
+    await world.settle();
+    const expected = {
+      "scan/p": null,
+      "scan/p/g.txt": "in q",
+      "scan/q": null,
+      "scan/q/f.txt": "in p",
+      "scan/r": null,
+      "scan/r/1.txt": "content of 3",
+      "scan/r/2.txt": "content of 1",
+      "scan/r/3.txt": "content of 2",
+      "scan/x.txt": "content of y",
+      "scan/y.txt": "content of x",
+    };
+    for (const device of [a, b]) {
+      const tree = await device.tree();
+      expect(under(tree, "scan")).toEqual(expected);
+      expect(conflictedCopies(tree)).toEqual([]);
+      expect(device.engine.status().deferred).toEqual([]);
+    }
+    expect(transfers(a).bytesUploaded).toBe(before.a.bytesUploaded);
+    expect(transfers(b).bytesUploaded).toBe(before.b.bytesUploaded);
+    // Matched by path, a swap seen by one scan is sent as edits; the other side takes the bytes from
+    // its own files.
+    expect(transfers(b).bytesDownloaded).toBe(before.b.bytesDownloaded);
+  });
+});
