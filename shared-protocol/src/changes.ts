@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ChunkHash } from "./chunk-hash.ts";
 import { ByteSize, FileAction, Id, SyncToken, Timestamp, Version } from "./common.ts";
+import { Executable } from "./files.ts";
 import { limits } from "./limits.ts";
 
 /** `GET /api/v1/files/changes?since=<syncToken>&limit=<n>`. */
@@ -20,6 +21,8 @@ export const Change = z.object({
   size: ByteSize,
   /** Omitted for folders and deleted files. */
   chunks: z.array(ChunkHash).optional(),
+  /** Extension: present with `chunks`. */
+  executable: Executable,
   updatedAt: Timestamp,
   /** Extension: the device that made the change, so a device can skip its own echoes. */
   deviceId: Id.nullable().optional(),

@@ -8,6 +8,18 @@ import { FileName } from "./names.ts";
 /** An ordered list of chunk hashes: a file's content. Empty: an empty file. */
 export const ChunkList = z.array(ChunkHash).max(limits.chunksPerVersionMax);
 
+/**
+ * Extension: whether a file's content is executable (the owner's exec bit on POSIX). Absent means
+ * false, so clients and rows from before the extension keep working. Stored per version, with the
+ * chunk list: a commit that changes only this bit is a new version with the same chunks.
+ */
+export const Executable = z
+  .boolean()
+  .optional()
+  .describe(
+    "Extension: the file is executable (owner exec bit on POSIX; ignored where meaningless). Absent: false.",
+  );
+
 /** `POST /api/v1/files`. For a file, `chunks` is its content and is checked like a commit. */
 export const CreateFileRequest = z
   .object({
@@ -15,10 +27,15 @@ export const CreateFileRequest = z
     name: FileName,
     isFolder: z.boolean(),
     chunks: ChunkList.optional(),
+    executable: Executable,
   })
   .refine((body) => !(body.isFolder && body.chunks && body.chunks.length > 0), {
     message: "a folder has no chunks",
     path: ["chunks"],
+  })
+  .refine((body) => !(body.isFolder && body.executable), {
+    message: "a folder is not executable",
+    path: ["executable"],
   });
 export type CreateFileRequest = z.infer<typeof CreateFileRequest>;
 
@@ -83,7 +100,7 @@ export const UploadUrlBatchResponse = z.object({
 export type UploadUrlBatchResponse = z.infer<typeof UploadUrlBatchResponse>;
 
 /** `POST /api/v1/files/{fileId}/commit`: `version` is the new version (current plus 1). */
-export const CommitRequest = z.object({ version: Version, chunks: ChunkList });
+export const CommitRequest = z.object({ version: Version, chunks: ChunkList, executable: Executable });
 export type CommitRequest = z.infer<typeof CommitRequest>;
 
 /** `GET /api/v1/files/{fileId}`. */
@@ -95,6 +112,7 @@ export const FileMetadata = z.object({
   version: Version,
   size: ByteSize,
   chunks: z.array(ChunkHash),
+  executable: Executable,
   updatedAt: Timestamp,
   deleted: z.boolean(),
 });
@@ -116,6 +134,7 @@ export const FileVersion = z.object({
   version: Version,
   size: ByteSize,
   chunks: z.array(ChunkHash),
+  executable: Executable,
   action: FileAction,
   name: z.string(),
   parentId: Id.nullable(),

@@ -85,6 +85,7 @@ interface ChangeRow {
   size: string;
   created_at: Date;
   device_id: string | null;
+  executable: boolean;
   chunks: string[] | null;
 }
 
@@ -115,7 +116,7 @@ export async function listChangesSince(
     }
     const rows = await tx<ChangeRow[]>`
       SELECT c.seq, c.file_id, c.version, v.action, v.parent_id, v.name, v.is_folder, v.deleted, v.size,
-        v.created_at, v.device_id,
+        v.created_at, v.device_id, v.executable,
         CASE WHEN v.is_folder OR v.deleted THEN NULL ELSE ARRAY(
           SELECT fc.chunk_hash FROM file_chunks fc
           WHERE fc.owner_id = c.owner_id AND fc.file_id = c.file_id AND fc.version = c.version
@@ -144,7 +145,7 @@ function toChange(row: ChangeRow): Change {
     name: row.name,
     isFolder: row.is_folder,
     size: Number(row.size),
-    ...(row.chunks ? { chunks: row.chunks as ChunkHash[] } : {}),
+    ...(row.chunks ? { chunks: row.chunks as ChunkHash[], executable: row.executable } : {}),
     updatedAt: row.created_at.toISOString(),
     deviceId: row.device_id,
   };

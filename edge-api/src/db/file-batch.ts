@@ -25,6 +25,8 @@ export interface BatchItem {
   name: string;
   isFolder: boolean;
   chunks: readonly ChunkHash[];
+  /** Always false for a folder. */
+  executable: boolean;
   /** Refused before the transaction (e.g. a parent id that cannot name anything). */
   refused?: ApiError;
 }
@@ -127,19 +129,27 @@ async function insertCreated(tx: TransactionSql, writer: Writer, accepted: reado
   const ids = accepted.map((a) => a.fileId);
   const parents = accepted.map((a) => a.item.parentId);
   const names = accepted.map((a) => a.item.name);
-  // As text: postgres.js sends a JS boolean array as a scalar boolean.
-  const folders = accepted.map((a) => (a.item.isFolder ? "true" : "false"));
+  // Typed bool[] (oid 1000): postgres.js sends a bare JS boolean array as a scalar boolean, and its
+  // bool serializer turns every element that is not `true` (the strings "true" included) into false.
+  const folders = tx.array(
+    accepted.map((a) => a.item.isFolder),
+    1000,
+  );
   const sizes = accepted.map((a) => String(a.size));
+  const executables = tx.array(
+    accepted.map((a) => a.item.executable && !a.item.isFolder),
+    1000,
+  );
   await tx`
     INSERT INTO files (owner_id, id, parent_id, name, is_folder, current_version, size, created_at, updated_at)
     SELECT ${ownerId}, t.id, t.parent_id, t.name, t.is_folder, 1, t.size, ${now}, ${now}
-    FROM unnest(${ids}::uuid[], ${parents as string[]}::uuid[], ${names}::text[], ${folders}::bool[],
+    FROM unnest(${ids}::uuid[], ${parents as string[]}::uuid[], ${names}::text[], ${folders},
       ${sizes}::bigint[]) AS t(id, parent_id, name, is_folder, size)`;
   await tx`
-    INSERT INTO file_versions (owner_id, file_id, version, action, name, parent_id, is_folder, deleted, size, device_id, created_at)
-    SELECT ${ownerId}, t.id, 1, 'created', t.name, t.parent_id, t.is_folder, false, t.size, ${deviceId}, ${now}
-    FROM unnest(${ids}::uuid[], ${parents as string[]}::uuid[], ${names}::text[], ${folders}::bool[],
-      ${sizes}::bigint[]) AS t(id, parent_id, name, is_folder, size)`;
+    INSERT INTO file_versions (owner_id, file_id, version, action, name, parent_id, is_folder, deleted, size, device_id, created_at, executable)
+    SELECT ${ownerId}, t.id, 1, 'created', t.name, t.parent_id, t.is_folder, false, t.size, ${deviceId}, ${now}, t.executable
+    FROM unnest(${ids}::uuid[], ${parents as string[]}::uuid[], ${names}::text[], ${folders},
+      ${sizes}::bigint[], ${executables}) AS t(id, parent_id, name, is_folder, size, executable)`;
   const chunkFiles = accepted.flatMap((a) => a.item.chunks.map(() => a.fileId));
   const chunkIndexes = accepted.flatMap((a) => a.item.chunks.map((_, i) => i));
   const chunkHashes: string[] = accepted.flatMap((a) => [...a.item.chunks]);

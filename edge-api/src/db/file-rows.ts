@@ -125,16 +125,24 @@ export interface VersionRecord {
   size: number;
   deviceId: string | null;
   now: Date;
-  /** The content: a new chunk list (rows already locked), or that of an existing version. */
-  content: { chunks: readonly ChunkHash[] } | { sameAsVersion: number };
+  /**
+   * The content: a new chunk list (rows already locked) and executable bit, or those of an existing
+   * version.
+   */
+  content: { chunks: readonly ChunkHash[]; executable: boolean } | { sameAsVersion: number };
 }
 
 /** Writes a version row, its ordered chunk list and the chunk references it adds. */
 export async function insertVersion(tx: TransactionSql, v: VersionRecord): Promise<void> {
+  const executable =
+    "chunks" in v.content
+      ? tx`${v.content.executable}::boolean`
+      : tx`(SELECT executable FROM file_versions
+            WHERE owner_id = ${v.ownerId} AND file_id = ${v.fileId} AND version = ${v.content.sameAsVersion})`;
   await tx`
-    INSERT INTO file_versions (owner_id, file_id, version, action, name, parent_id, is_folder, deleted, size, device_id, created_at)
+    INSERT INTO file_versions (owner_id, file_id, version, action, name, parent_id, is_folder, deleted, size, device_id, created_at, executable)
     VALUES (${v.ownerId}, ${v.fileId}, ${v.version}, ${v.action}, ${v.name}, ${v.parentId}, ${v.isFolder},
-      ${v.deleted}, ${v.size}, ${v.deviceId}, ${v.now})`;
+      ${v.deleted}, ${v.size}, ${v.deviceId}, ${v.now}, COALESCE(${executable}, false))`;
   if ("chunks" in v.content) {
     const chunks: string[] = [...v.content.chunks];
     if (chunks.length === 0) return;

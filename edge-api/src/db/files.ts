@@ -27,6 +27,8 @@ export interface NewFile {
   name: string;
   isFolder: boolean;
   chunks: readonly ChunkHash[];
+  /** Always false for a folder. */
+  executable: boolean;
   /** Sizes of chunks whose uploads were just verified against the store. */
   verifiedSizes: ReadonlyMap<string, number>;
 }
@@ -60,7 +62,7 @@ export async function createFile(sql: Sql, writer: Writer, file: NewFile): Promi
       size,
       deviceId,
       now,
-      content: { chunks: file.chunks },
+      content: { chunks: file.chunks, executable: file.executable && !file.isFolder },
     });
     await appendChanges(tx, ownerId, [{ fileId, version: 1, action: "created", deviceId }], size, now);
     return { fileId, version: 1, updatedAt: now.toISOString() };
@@ -71,6 +73,7 @@ export interface NewContent {
   fileId: string;
   version: number;
   chunks: readonly ChunkHash[];
+  executable: boolean;
   verifiedSizes: ReadonlyMap<string, number>;
 }
 
@@ -103,7 +106,7 @@ export async function commitVersion(sql: Sql, writer: Writer, content: NewConten
       size,
       deviceId,
       now,
-      content: { chunks: content.chunks },
+      content: { chunks: content.chunks, executable: content.executable },
     });
     await tx`
       UPDATE files SET current_version = ${content.version}, size = ${size}, updated_at = ${now}
@@ -124,10 +127,13 @@ export async function readFileMetadata(sql: Sql, ownerId: string, fileId: string
       size: string;
       updated_at: Date;
       deleted_at: Date | null;
+      executable: boolean | null;
       chunks: ChunkHash[];
     }[]
   >`
     SELECT f.parent_id, f.name, f.is_folder, f.current_version, f.size, f.updated_at, f.deleted_at,
+      (SELECT v.executable FROM file_versions v
+       WHERE v.owner_id = f.owner_id AND v.file_id = f.id AND v.version = f.current_version) AS executable,
       ARRAY(SELECT fc.chunk_hash FROM file_chunks fc
             WHERE fc.owner_id = f.owner_id AND fc.file_id = f.id AND fc.version = f.current_version
             ORDER BY fc.chunk_index) AS chunks
@@ -141,6 +147,7 @@ export async function readFileMetadata(sql: Sql, ownerId: string, fileId: string
     version: row.current_version,
     size: Number(row.size),
     chunks: row.chunks,
+    executable: row.executable ?? false,
     updatedAt: row.updated_at.toISOString(),
     deleted: row.deleted_at !== null,
   };
@@ -158,10 +165,12 @@ export async function listFileVersions(sql: Sql, ownerId: string, fileId: string
       device_id: string | null;
       device_name: string | null;
       created_at: Date;
+      executable: boolean;
       chunks: ChunkHash[];
     }[]
   >`
     SELECT v.version, v.size, v.action, v.name, v.parent_id, v.device_id, d.name AS device_name, v.created_at,
+      v.executable,
       ARRAY(SELECT fc.chunk_hash FROM file_chunks fc
             WHERE fc.owner_id = v.owner_id AND fc.file_id = v.file_id AND fc.version = v.version
             ORDER BY fc.chunk_index) AS chunks
@@ -174,6 +183,7 @@ export async function listFileVersions(sql: Sql, ownerId: string, fileId: string
     version: row.version,
     size: Number(row.size),
     chunks: row.chunks,
+    executable: row.executable,
     action: row.action,
     name: row.name,
     parentId: row.parent_id,

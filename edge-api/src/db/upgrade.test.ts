@@ -7,7 +7,7 @@ import { ownedLiveChunks } from "./chunks.ts";
 import { applyMigrations, loadMigrations } from "./migrate.ts";
 
 // A database at migration 003 holding what the app of that time wrote, upgraded in place (004: chunk
-// references per owner; 005: user_emails).
+// references per owner; 005: user_emails; 006: executable versions).
 let database: TestDatabase;
 let sql: Sql;
 
@@ -122,5 +122,10 @@ describe("upgrading a database at migration 003 in place", () => {
       sql`INSERT INTO file_chunks (owner_id, file_id, version, chunk_index, chunk_hash)
         VALUES (${bob}, ${file?.file_id}, 1, 5, ${alicesOnly})`,
     ).rejects.toMatchObject({ code: "23503" });
+  });
+
+  it("marks every existing version not executable", async () => {
+    const rows = await sql`SELECT DISTINCT executable FROM file_versions`;
+    expect(rows).toEqual([{ executable: false }]);
   });
 });

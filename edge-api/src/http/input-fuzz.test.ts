@@ -121,11 +121,15 @@ function bodies(fields: string[]): fc.Arbitrary<string> {
 const endpoints: { method: string; path: () => string; fields: string[] }[] = [
   { method: "POST", path: () => routes.register, fields: ["email", "password", "deviceName"] },
   { method: "POST", path: () => routes.login, fields: ["email", "password", "deviceName"] },
-  { method: "POST", path: () => routes.files, fields: ["parentId", "name", "isFolder", "chunks"] },
+  {
+    method: "POST",
+    path: () => routes.files,
+    fields: ["parentId", "name", "isFolder", "chunks", "executable"],
+  },
   { method: "POST", path: () => routes.filesBatch, fields: ["creates"] },
   { method: "POST", path: () => routes.uploadUrl, fields: ["fileId", "chunkHash", "size"] },
   { method: "POST", path: () => routes.uploadUrls, fields: ["fileId", "chunks"] },
-  { method: "POST", path: () => routes.commit(fileId), fields: ["version", "chunks"] },
+  { method: "POST", path: () => routes.commit(fileId), fields: ["version", "chunks", "executable"] },
   { method: "PATCH", path: () => routes.file(fileId), fields: ["version", "name", "parentId"] },
   { method: "PATCH", path: () => routes.file(folderId), fields: ["version", "name", "parentId"] },
   { method: "POST", path: () => routes.restore(fileId), fields: ["version", "fromVersion"] },
@@ -147,7 +151,13 @@ describe("malformed input at every endpoint", () => {
   it("POST /files/batch: any list of items is a 4xx envelope that writes nothing, or one result per item", async () => {
     const item = fc.oneof(
       fc.record(
-        { parentId: fc.oneof(weird, fc.constant(folderId)), name: weird, isFolder: weird, chunks: weird },
+        {
+          parentId: fc.oneof(weird, fc.constant(folderId)),
+          name: weird,
+          isFolder: weird,
+          chunks: weird,
+          executable: weird,
+        },
         { requiredKeys: [] },
       ),
       fc.record({
@@ -155,6 +165,7 @@ describe("malformed input at every endpoint", () => {
         name: fc.oneof(oddString, fc.constantFrom("a", "b", "file")),
         isFolder: fc.boolean(),
         chunks: fc.option(fc.array(badHash, { maxLength: 2 }), { nil: undefined }),
+        executable: fc.option(fc.boolean(), { nil: undefined }),
       }),
       weird,
     );

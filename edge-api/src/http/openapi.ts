@@ -79,6 +79,9 @@ interface Operation {
 }
 
 const fileId = "{fileId}";
+const executableNote =
+  "Extension: `executable` (optional, default false) says the content is executable (the owner exec bit " +
+  "on POSIX); it is stored with the version and returned with its chunks (file, versions, changes).";
 /** An OpenAPI path template from a route builder (which percent-encodes the braces). */
 const template = (path: string) => decodeURIComponent(path);
 const write: ErrorCode[] = ["validation_failed", "unauthorized", "not_found", "payload_too_large"];
@@ -136,7 +139,8 @@ const operations: Operation[] = [
     description:
       "A file's `chunks` are checked like a commit. A parent that is deleted is `file_deleted` " +
       "(`details.fileId` the parent, `details.currentVersion` its version); a parent that is a file is " +
-      `\`validation_failed\`; folders nest at most ${limits.folderDepthMax} deep.`,
+      `\`validation_failed\`; folders nest at most ${limits.folderDepthMax} deep. ${executableNote} ` +
+      "A folder with `executable: true` is `validation_failed`.",
     body: "CreateFileRequest",
     response: { status: 201, schema: "VersionReceipt" },
     errors: [...write, "name_conflict", "file_deleted", "chunks_missing", "quota_exceeded"],
@@ -156,7 +160,8 @@ const operations: Operation[] = [
       "`not_found`, `file_deleted` or `validation_failed` for its parent; `chunks_missing` with " +
       "`details.missing`; `quota_exceeded`). A refused item writes nothing and does not stop the others: " +
       "all created items commit together in one transaction, each with its own change in the feed, in " +
-      "item order. An item's parent must exist before the request (not be created by the same batch).",
+      "item order. An item's parent must exist before the request (not be created by the same batch). " +
+      "Each item may carry `executable` as in `POST /files`.",
     body: "CreateFileBatchRequest",
     response: { status: 200, schema: "CreateFileBatchResponse" },
     errors: write,
@@ -195,7 +200,8 @@ const operations: Operation[] = [
     description:
       "Extension: each change carries `deviceId`, the device that made it. A token this account did " +
       "not issue is `validation_failed`. Versions pruned by retention leave the feed with them (a later " +
-      "change of the same file always follows).",
+      "change of the same file always follows). Extension: a change that carries `chunks` also carries " +
+      "`executable`, the version's executable bit.",
     query: ChangesQuery,
     response: { status: 200, schema: "ChangesPage" },
     errors: ["validation_failed", "unauthorized"],
@@ -204,6 +210,7 @@ const operations: Operation[] = [
     method: "get",
     path: routes.file(fileId),
     summary: "A file's current metadata (deleted files included, with their last content)",
+    description: "Extension: `executable`, the current version's executable bit.",
     response: { status: 200, schema: "FileMetadata" },
     errors: ["unauthorized", "not_found"],
   },
@@ -211,6 +218,7 @@ const operations: Operation[] = [
     method: "post",
     path: routes.commit(fileId),
     summary: "Commit new content as version current+1 (optimistic locking)",
+    description: `${executableNote} A commit that changes only \`executable\` (the same chunks) is a new version.`,
     body: "CommitRequest",
     response: { status: 200, schema: "VersionReceipt" },
     errors: [...write, "version_conflict", "file_deleted", "chunks_missing", "quota_exceeded"],
@@ -241,7 +249,8 @@ const operations: Operation[] = [
     path: routes.versions(fileId),
     summary: "A file's stored versions, newest first",
     description:
-      "Versions older than the retention window (30 days by default) are pruned; the current one never.",
+      "Versions older than the retention window (30 days by default) are pruned; the current one never. " +
+      "Extension: each version carries `executable`; moves, deletes and restores keep that of the content.",
     response: { status: 200, schema: "VersionList" },
     errors: ["unauthorized", "not_found"],
   },

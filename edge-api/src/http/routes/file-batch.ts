@@ -39,6 +39,7 @@ export async function readCreateBatch(c: AppContext): Promise<BatchItem[]> {
       name: create.name,
       isFolder: create.isFolder,
       chunks: create.isFolder ? [] : (create.chunks ?? []),
+      executable: create.executable ?? false,
     };
     if (create.parentId === null) return item;
     try {

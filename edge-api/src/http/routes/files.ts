@@ -47,6 +47,7 @@ export function fileRoutes(deps: AppDeps) {
         name: body.name,
         isFolder: body.isFolder,
         chunks,
+        executable: body.executable ?? false,
         verifiedSizes,
       });
       return changeResponse(c, await changed(c, outcome, chunks), 201);
@@ -71,6 +72,7 @@ export function fileRoutes(deps: AppDeps) {
         fileId,
         version: body.version,
         chunks: body.chunks,
+        executable: body.executable ?? false,
         verifiedSizes,
       });
       return changeResponse(c, await changed(c, outcome, body.chunks), 200);
