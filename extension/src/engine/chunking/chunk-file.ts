@@ -1,7 +1,7 @@
 import { type ChunkHash, chunkHashFromDigest } from "@wsync/shared-protocol";
 import type { FileStat, FileSystem } from "../fs/types.ts";
 import { type ChunkingOptions, createBoundaryFinder, DEFAULT_CHUNKING } from "./chunker.ts";
-import { type ChunkHasher, InlineHasher } from "./hasher.ts";
+import { type ChunkHasher, InlineHasher, WORKER_BLOCK_BYTES } from "./hasher.ts";
 
 /** One chunk of a file: its hash and where its bytes are. */
 export interface ChunkRef {
@@ -73,7 +73,7 @@ async function readOnce(
   options: ChunkFileOptions,
 ): Promise<ChunkedFile | null> {
   const chunking = options.chunking ?? DEFAULT_CHUNKING;
-  const blockSize = options.blockSize ?? 4 * 1024 * 1024;
+  const blockSize = options.blockSize ?? WORKER_BLOCK_BYTES;
   const handle = await fs.openRead(path);
   try {
     const before = await handle.stat();
@@ -86,7 +86,7 @@ async function readOnce(
     const readBlock = async (at: number): Promise<Uint8Array> => {
       // At the expected end, a one-byte probe tells whether the file grew meanwhile.
       const remaining = before.size - at;
-      const block = remaining > 0 ? stream.acquire(Math.min(blockSize, remaining)) : new Uint8Array(1);
+      const block = remaining > 0 ? await stream.acquire(Math.min(blockSize, remaining)) : new Uint8Array(1);
       const read = await handle.read(block, at);
       return read === block.length ? block : block.subarray(0, read);
     };
@@ -130,9 +130,10 @@ async function readOnce(
       });
       return { chunks, size: position, stat: before };
     } catch (error) {
-      stream.abort();
-      // A read still running must end before the handle closes under it.
+      // A read still running must end before the handle closes under it, and before its buffer goes
+      // back to the hasher for another stream to read into.
       await next?.catch(() => {});
+      stream.abort();
       throw error;
     }
   } finally {
