@@ -145,7 +145,9 @@ export interface StackProcess {
 /** startBenchStack in a child process (src/stack-process.ts). */
 export function startStackProcess(kind: StackKind): Promise<StackProcess> {
   const entry = new URL("./stack-process.ts", import.meta.url).pathname;
-  const child = spawn(process.execPath, ["--import", "tsx", entry, kind], {
+  // BENCH_STACK_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"): to profile the servers.
+  const nodeArgs = process.env.BENCH_STACK_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, "--import", "tsx", entry, kind], {
     stdio: ["pipe", "pipe", "inherit"],
   });
   const close = async () => {

@@ -40,7 +40,10 @@ export interface SiblingQuery {
 /**
  * For each of `queries`, the live item already named so in its folder (by the item's index). Items in
  * the root are looked up apart: `parent_id = x` keeps to the (owner_id, parent_id, name) index, which
- * `IS NOT DISTINCT FROM` would not.
+ * `IS NOT DISTINCT FROM` would not. One index probe per item (a LATERAL with LIMIT, which the planner
+ * cannot flatten into a join): a plain join was planned from stale statistics as a hash join or a loop
+ * over ALL the owner's files, once per batch, so a first sync of 20,000 files spent most of its time in
+ * this statement and slowed down as the owner's tree grew.
  */
 export async function liveSiblings(
   tx: TransactionSql,
@@ -55,15 +58,16 @@ export async function liveSiblings(
       SELECT t.i, f.id FROM unnest(${inFolders.map((q) => q.index)}::int[],
         ${inFolders.map((q) => q.parentId as string)}::uuid[], ${inFolders.map((q) => q.name)}::text[])
         AS t(i, parent_id, name)
-      JOIN files f ON f.owner_id = ${ownerId} AND f.parent_id = t.parent_id AND f.name = t.name
-        AND f.deleted_at IS NULL`;
+      CROSS JOIN LATERAL (SELECT f.id FROM files f WHERE f.owner_id = ${ownerId}
+        AND f.parent_id = t.parent_id AND f.name = t.name AND f.deleted_at IS NULL LIMIT 1) f`;
     for (const row of rows) found.set(row.i, row.id);
   }
   if (inRoot.length > 0) {
     const rows = await tx<{ i: number; id: string }[]>`
       SELECT t.i, f.id FROM unnest(${inRoot.map((q) => q.index)}::int[], ${inRoot.map((q) => q.name)}::text[])
         AS t(i, name)
-      JOIN files f ON f.owner_id = ${ownerId} AND f.parent_id IS NULL AND f.name = t.name AND f.deleted_at IS NULL`;
+      CROSS JOIN LATERAL (SELECT f.id FROM files f WHERE f.owner_id = ${ownerId}
+        AND f.parent_id IS NULL AND f.name = t.name AND f.deleted_at IS NULL LIMIT 1) f`;
     for (const row of rows) found.set(row.i, row.id);
   }
   return found;
