@@ -12,7 +12,7 @@ import {
 import pLimit from "p-limit";
 import type { ApplyContext } from "./apply/context.ts";
 import { executePlan } from "./apply/executor.ts";
-import { restoreParked } from "./apply/move-cycle.ts";
+import { isParkPath, recoverParked } from "./apply/park.ts";
 import { DEFAULT_CHUNKING } from "./chunking/chunker.ts";
 import { type ChunkHasher, InlineHasher, WorkerHasher } from "./chunking/hasher.ts";
 import type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
@@ -152,11 +152,17 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       await s.fullScan();
       // No transfer runs between cycles: temporary files now are leftovers of a crash. An item parked
       // by a ring of moves is a user's item, though: it comes back (and is scanned) instead.
-      const restored: string[] = [];
+      const byInode = new Map([...s.entries.values()].map((entry) => [entry.inode, entry.path]));
+      const restored = await recoverParked(
+        fs,
+        store as StateStore,
+        s.temporaries,
+        options.deviceName,
+        async (inode) => byInode.get(inode),
+      );
       for (const path of s.temporaries) {
-        const back = await restoreParked(fs, (store as StateStore).synced, path, options.deviceName);
-        if (back !== null) restored.push(back);
-        else if ((await fs.lstat(path))?.kind === "file") await fs.unlink(path).catch(() => {});
+        if (isParkPath(path)) continue;
+        if ((await fs.lstat(path))?.kind === "file") await fs.unlink(path).catch(() => {});
       }
       s.temporaries.clear();
       if (restored.length > 0) await s.rescan(restored);

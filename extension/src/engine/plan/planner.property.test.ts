@@ -2,6 +2,7 @@ import { fileNameProblem } from "@wsync/shared-protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type SyncedEntry, sameChunks } from "../model/types.ts";
+import type { PullAction } from "./actions.ts";
 import { matchLocal } from "./local-view.ts";
 import { planSync } from "./planner.ts";
 import { type Tree, world } from "./planner-fixtures.ts";
@@ -115,9 +116,13 @@ describe("planSync, for any states of both sides", () => {
           if (action.type === "deleteLocal") {
             for (const entry of action.expected) expect(unchangedHere(entry.path)).toBe(true);
           }
-          if (action.type === "pull") {
-            if (action.content && action.from) expect(unchangedHere(action.from.path)).toBe(true);
-            for (const segment of action.to.split("/")) expect(fileNameProblem(segment)).toBeNull();
+          for (const pull of action.type === "pull"
+            ? [action]
+            : action.type === "moveCycle"
+              ? action.pulls
+              : []) {
+            if (pull.content && pull.from) expect(unchangedHere(pull.from.path)).toBe(true);
+            for (const segment of pull.to.split("/")) expect(fileNameProblem(segment)).toBeNull();
           }
           if (action.type === "deleteRemote" && !action.isFolder) {
             const base = input.synced.get(action.fileId) as SyncedEntry;
@@ -127,7 +132,13 @@ describe("planSync, for any states of both sides", () => {
           }
         }
         // At most one step per item and per local path in a round.
-        const ids = plan.actions.flatMap((a) => ("fileId" in a && a.fileId ? [a.fileId] : []));
+        const ids = plan.actions.flatMap((a) =>
+          a.type === "moveCycle"
+            ? a.pulls.map((pull) => pull.fileId)
+            : "fileId" in a && a.fileId
+              ? [a.fileId]
+              : [],
+        );
         expect(new Set(ids).size).toBe(ids.length);
       }),
       { numRuns: 500 },
@@ -161,6 +172,86 @@ describe("the generated scenarios", () => {
       for (const action of planSync(build(s)).actions) kinds.add(action.type);
     expect([...kinds].sort()).toEqual(
       ["adopt", "conflictCopy", "createFile", "deleteLocal", "deleteRemote", "forget", "pull", "push"].sort(),
+    );
+  });
+});
+
+describe("planSync, for any permutation of paths among tracked files on the server", () => {
+  const permuted = fc.uniqueArray(path, { minLength: 2, maxLength: 8 }).chain((files) =>
+    fc.record({
+      files: fc.constant(files),
+      to: fc.shuffledSubarray(files, { minLength: files.length, maxLength: files.length }),
+      editedThere: fc.array(fc.boolean(), { minLength: files.length, maxLength: files.length }),
+      editedHere: fc.array(fc.boolean(), { minLength: files.length, maxLength: files.length }),
+    }),
+  );
+
+  it("plans moves that run in the executor's order without ever writing onto another item, all in one round", () => {
+    fc.assert(
+      fc.property(permuted, ({ files, to, editedThere, editedHere }) => {
+        const synced: Tree = { d: null, "d/e": null };
+        files.forEach((file, i) => {
+          synced[file] = `content ${i}`;
+        });
+        const inodeOf = (file: string) => 100 + Object.keys(synced).indexOf(file);
+        const remote: Parameters<typeof world>[0]["remote"] = {};
+        const local: Parameters<typeof world>[0]["local"] = { d: null, "d/e": null };
+        const hereOnly = (i: number) => editedHere[i] === true && editedThere[i] !== true;
+        files.forEach((file, i) => {
+          const target = to[i] as string;
+          if (target !== file || editedThere[i])
+            remote[`id:${file}`] = {
+              path: target,
+              content: editedThere[i] ? `content ${i} there` : `content ${i}`,
+              version: 2,
+            };
+          local[file] = { content: hereOnly(i) ? `content ${i} here` : `content ${i}`, inode: inodeOf(file) };
+        });
+        const plan = planSync(world({ synced, remote, local }));
+        expect(plan.deferred).toEqual([]);
+
+        // The disk as the executor leaves it: path to the item there.
+        const disk = new Map<string, string>([
+          ["d", "id:d"],
+          ["d/e", "id:d/e"],
+        ]);
+        for (const file of files) disk.set(file, `id:${file}`);
+        const edited = new Set(files.filter((_, i) => hereOnly(i)).map((file) => `id:${file}`));
+        const move = (pull: PullAction, fromPath: string | null) => {
+          // Never over another item, never a download over a local edit.
+          expect([undefined, pull.fileId]).toContain(disk.get(pull.to));
+          if (pull.content) expect(edited.has(pull.fileId)).toBe(false);
+          if (fromPath !== null) {
+            expect(disk.get(fromPath)).toBe(pull.fileId);
+            disk.delete(fromPath);
+          }
+          disk.set(pull.to, pull.fileId);
+        };
+        for (const action of plan.actions) {
+          if (action.type !== "moveCycle") continue;
+          const [first, ...rest] = action.pulls as [PullAction, ...PullAction[]];
+          expect(disk.get(first.from?.path as string)).toBe(first.fileId);
+          disk.delete(first.from?.path as string); // parked
+          for (const pull of rest.reverse()) move(pull, pull.from?.path ?? null);
+          move(first, null);
+        }
+        // File pulls run in parallel: each target must already be free, whatever the order.
+        const filePulls = plan.actions.filter(
+          (a): a is PullAction => a.type === "pull" && !a.remote.isFolder,
+        );
+        for (const pull of filePulls) expect([undefined, pull.fileId]).toContain(disk.get(pull.to));
+        for (const pull of filePulls) move(pull, pull.from?.path ?? null);
+
+        const expected = new Map<string, string>([
+          ["d", "id:d"],
+          ["d/e", "id:d/e"],
+        ]);
+        files.forEach((file, i) => {
+          expected.set(to[i] as string, `id:${file}`);
+        });
+        expect(new Map([...disk].sort())).toEqual(new Map([...expected].sort()));
+      }),
+      { numRuns: 500 },
     );
   });
 });

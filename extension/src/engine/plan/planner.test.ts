@@ -18,6 +18,8 @@ function summary(plan: Plan): string[] {
         return `${action.type} ${action.path} in ${"fileId" in action.parent ? action.parent.fileId : `new ${action.parent.newPath}`}`;
       case "deleteLocal":
         return `deleteLocal ${action.path} (${action.expected.length})`;
+      case "moveCycle":
+        return `moveCycle ${action.pulls.map((pull) => `${pull.from?.path}->${pull.to}${pull.content ? " content" : ""}`).join(", ")}`;
       default:
         return `${action.type} ${"fileId" in action ? action.fileId : ""}`;
     }
@@ -274,5 +276,63 @@ describe("planSync", () => {
       }),
     );
     expect(summary(plan).sort()).toEqual(["push id:X move->X", "push id:X/P move->P"]);
+  });
+
+  it("a swap of two names from the server is one ring of moves, not two deferred pulls", () => {
+    const plan = planSync(
+      world({
+        synced: { "x.txt": "x", "y.txt": "y" },
+        remote: {
+          "id:x.txt": { path: "y.txt", content: "x", version: 2 },
+          "id:y.txt": { path: "x.txt", content: "y", version: 2 },
+        },
+      }),
+    );
+    expect(summary(plan)).toEqual(["moveCycle x.txt->y.txt, y.txt->x.txt"]);
+    expect(plan.deferred).toEqual([]);
+  });
+
+  it("a rotation of three names, one also edited there, is one ring whose edited member downloads", () => {
+    const plan = planSync(
+      world({
+        synced: { "x.txt": "x", "y.txt": "y", "z.txt": "z" },
+        remote: {
+          "id:x.txt": { path: "y.txt", content: "x", version: 2 },
+          "id:y.txt": { path: "z.txt", content: "y edited", version: 2 },
+          "id:z.txt": { path: "x.txt", content: "z", version: 2 },
+        },
+      }),
+    );
+    expect(summary(plan)).toEqual(["moveCycle x.txt->y.txt, y.txt->z.txt content, z.txt->x.txt"]);
+    expect(plan.deferred).toEqual([]);
+  });
+
+  it("a chain of moves is no ring: the head moves, the one waiting on its place waits a round", () => {
+    const plan = planSync(
+      world({
+        synced: { "x.txt": "x", "y.txt": "y" },
+        remote: {
+          "id:x.txt": { path: "y.txt", content: "x", version: 2 },
+          "id:y.txt": { path: "z.txt", content: "y", version: 2 },
+        },
+      }),
+    );
+    expect(summary(plan)).toEqual(["pull id:y.txt y.txt->z.txt"]);
+    expect(plan.deferred).toEqual([{ path: "y.txt", reason: "the path is still taken by another item" }]);
+  });
+
+  it("a swap of two folders is one ring; what arrives in them waits until they have moved", () => {
+    const plan = planSync(
+      world({
+        synced: { a: null, "a/f.txt": "f", b: null, "b/g.txt": "g" },
+        remote: {
+          "id:a": { path: "b", content: null, version: 2 },
+          "id:b": { path: "a", content: null, version: 2 },
+          n1: { path: "b/new.txt", content: "new in a", version: 1 },
+        },
+      }),
+    );
+    expect(summary(plan)).toEqual(["moveCycle a->b, b->a"]);
+    expect(plan.deferred).toEqual([{ path: "a/new.txt", reason: "its folder is moving this round" }]);
   });
 });

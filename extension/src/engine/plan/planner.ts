@@ -4,7 +4,7 @@ import type { LocalEntry } from "../scan/scanner.ts";
 import type { Action, Deferred, ParentRef, Plan, PullAction } from "./actions.ts";
 import { conflictedCopyName } from "./conflict-name.ts";
 import { type LocalItem, matchLocal } from "./local-view.ts";
-import { findMoveCycles } from "./move-cycles.ts";
+import { planMoveCycles } from "./move-cycles.ts";
 import { buildRemoteView } from "./remote-view.ts";
 
 export interface PlanInput {
@@ -251,8 +251,9 @@ export function planSync(input: PlanInput): Plan {
     }
   }
 
-  planMoveCycles();
-  return { actions, deferred };
+  // Pulls blocked by each other in a ring become one step; the rest wait for a later round.
+  const rings = planMoveCycles(blocked, actions);
+  return { actions: rings.actions, deferred: [...deferred, ...rings.deferred] };
 
   function parentRefOf(item: LocalItem): ParentRef | null {
     if ("newPath" in item.parent) {
@@ -345,40 +346,6 @@ export function planSync(input: PlanInput): Plan {
     });
   }
 
-  /**
-   * Blocked pulls that wait on each other in a ring become one moveCycle step; the others wait for a
-   * later round (the item holding their target moves away first). Whatever lies in a folder of a ring
-   * also waits: its paths were planned from where the folders are now, which the ring changes.
-   */
-  function planMoveCycles(): void {
-    const by = new Map([...blocked].map(([fileId, entry]) => [fileId, entry.by]));
-    const inCycle = new Set<string>();
-    const folders: string[] = [];
-    for (const cycle of findMoveCycles(by)) {
-      const pulls = cycle.map((fileId) => (blocked.get(fileId) as { pull: PullAction }).pull);
-      for (const pull of pulls) {
-        inCycle.add(pull.fileId);
-        targeted.add(pull.to);
-        planned.set(pull.fileId, pull.to);
-        if (pull.remote.isFolder) folders.push(pull.to, (pull.from as LocalEntry).path);
-      }
-      actions.push({ type: "moveCycle", pulls });
-    }
-    for (const [fileId, { pull }] of blocked) {
-      if (!inCycle.has(fileId))
-        deferred.push({ path: pull.to, reason: "the path is still taken by another item" });
-    }
-    if (folders.length === 0) return;
-    const inside = (path: string) => folders.some((folder) => path.startsWith(`${folder}/`));
-    const kept = actions.filter((action) => {
-      const paths = touchedPaths(action);
-      if (!paths.some(inside)) return true;
-      deferred.push({ path: paths[0] as string, reason: "its folder is moving this round" });
-      return false;
-    });
-    actions.splice(0, actions.length, ...kept);
-  }
-
   /** A folder linked to its server twin: what is new inside it now has a parent on the server. */
   function markFolderAdopted(path: string, fileId: string): void {
     for (const child of localChildren.get(path) ?? []) {
@@ -405,21 +372,6 @@ export function planSync(input: PlanInput): Plan {
   function subtree(item: LocalItem): LocalEntry[] {
     const children = (localChildren.get(item.entry.path) ?? []).flatMap(subtree);
     return [...children, item.entry];
-  }
-}
-
-/** The local paths an action changes after the ring moves run (earlier steps are unaffected). */
-function touchedPaths(action: Action): string[] {
-  switch (action.type) {
-    case "pull":
-      return action.from ? [action.to, action.from.path] : [action.to];
-    case "deleteLocal":
-    case "push":
-    case "createFile":
-    case "createFolder":
-      return [action.path];
-    default:
-      return [];
   }
 }
 
