@@ -1,7 +1,9 @@
+import { ApiError } from "@wsync/shared-protocol";
 import { createTestDatabase, type TestDatabase } from "@wsync/test-fixtures";
 import postgres, { type Sql } from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveSiblings } from "./file-batch-reads.ts";
+import { expectFreeName } from "./file-rows.ts";
 import { migrate } from "./migrate.ts";
 
 let database: TestDatabase;
@@ -64,5 +66,30 @@ describe("liveSiblings", () => {
     });
     // At most each named folder's own rows (100 each); a join over the owner reads all 4,040.
     expect(read).toBeLessThanOrEqual(queries.length * FILES_PER_FOLDER);
+  });
+});
+
+describe("expectFreeName", () => {
+  it("refuses a taken name in a folder and in the root, and allows a free one or the item itself", async () => {
+    await sql.begin(async (tx) => {
+      const folder = folderIds[2] as string;
+      const taken = await expectFreeName(tx, ownerId, folder, "file-3").catch((error: unknown) => error);
+      expect(taken).toBeInstanceOf(ApiError);
+      expect((taken as ApiError).code).toBe("name_conflict");
+      const rootTaken = await expectFreeName(tx, ownerId, null, "folder-1").catch((error: unknown) => error);
+      expect((rootTaken as ApiError).code).toBe("name_conflict");
+      await expectFreeName(tx, ownerId, folder, "file-0");
+      await expectFreeName(tx, ownerId, null, "folder-0");
+      await expectFreeName(tx, ownerId, null, "folder-1", folderIds[0]);
+    });
+  });
+
+  it("reads only the named folder's rows, not the owner's whole tree", async () => {
+    const read = await sql.begin(async (tx) => {
+      const before = await rowsRead(tx);
+      await expectFreeName(tx, ownerId, folderIds[5] as string, "new-name");
+      return (await rowsRead(tx)) - before;
+    });
+    expect(read).toBeLessThanOrEqual(FILES_PER_FOLDER);
   });
 });
