@@ -131,4 +131,49 @@ describe("applying server changes to the disk", () => {
     await expect(applyDeleteLocal(context(fs), action)).rejects.toBeInstanceOf(StaleLocalStateError);
     expect(fs.list().map(([path]) => path)).toEqual(["d", "d/new.txt"]);
   });
+
+  it.skipIf(process.platform === "win32")(
+    "a change of the executable bit alone is a chmod: no request, the same bytes",
+    async () => {
+      const fs = new MemoryFileSystem();
+      fs.writeFile("run.sh", "echo");
+      const scanned = { ...localEntry("run.sh", "echo"), ...(await fs.lstat("run.sh")) } as ReturnType<
+        typeof localEntry
+      >;
+      const action = {
+        type: "pull" as const,
+        fileId: "id-run.sh",
+        remote: { ...remote("run.sh", null, [hashOf("echo")]), isFolder: false, size: 4, executable: true },
+        from: scanned,
+        to: "run.sh",
+        content: true,
+      };
+      await applyPull(context(fs), action);
+      expect((await fs.lstat("run.sh"))?.mode).toBe(0o755);
+      expect(new TextDecoder().decode(fs.readFile("run.sh"))).toBe("echo");
+      expect(store.synced.get("id-run.sh")).toMatchObject({ executable: true, mode: 0o755, version: 2 });
+    },
+  );
+
+  it.skipIf(process.platform === "win32")(
+    "a pull that only moves a file keeps a local chmod not sent yet as a change (local half unknown)",
+    async () => {
+      const fs = new MemoryFileSystem();
+      fs.writeFile("a.sh", "echo", 0o755);
+      const scanned = { ...localEntry("a.sh", "echo"), ...(await fs.lstat("a.sh")) } as ReturnType<
+        typeof localEntry
+      >;
+      const action = {
+        type: "pull" as const,
+        fileId: "id-b.sh",
+        remote: { ...remote("b.sh", null, [hashOf("echo")]), isFolder: false, size: 4, executable: false },
+        from: scanned,
+        to: "b.sh",
+        content: false,
+      };
+      await applyPull(context(fs), action);
+      expect((await fs.lstat("b.sh"))?.mode).toBe(0o755);
+      expect(store.synced.get("id-b.sh")).toMatchObject({ executable: false, mode: 0 });
+    },
+  );
 });

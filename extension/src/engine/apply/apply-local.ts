@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { chunkHashFromDigest, fileNameProblem } from "@wsync/shared-protocol";
 import { parentPath } from "../fs/types.ts";
+import { EXEC_BIT_SUPPORTED, isExecutable, withExecutable } from "../model/executable.ts";
 import { type RemoteEntry, sameChunks } from "../model/types.ts";
 import type { Action } from "../plan/actions.ts";
 import { UNKNOWN_INODE } from "../plan/local-view.ts";
@@ -67,10 +68,11 @@ export async function applyAdopt(ctx: ApplyContext, action: Of<"adopt">): Promis
   const local = action.local;
   const sameContent =
     action.remote.isFolder ||
-    sameChunks(
+    (sameChunks(
       local.chunks.map((c) => c.hash),
       action.remote.chunks,
-    );
+    ) &&
+      execAgrees(local, action.remote));
   const record = syncedRecord(
     action.remote,
     sameContent ? stat : null,
@@ -97,24 +99,34 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
     if (from) ctx.touched.add(from.path);
     return;
   }
-  if (!action.content) {
-    if (!from) throw new Error("a pull without content needs a local file");
-    await ctx.fs.rename(from.path, to);
-    ctx.touched.add(from.path).add(to);
-    const same = sameChunks(
+  const same =
+    from !== null &&
+    sameChunks(
       from.chunks.map((c) => c.hash),
       remote.chunks,
     );
+  if (!action.content || same) {
+    if (!from) throw new Error("a pull without content needs a local file");
+    if (from.path !== to) await ctx.fs.rename(from.path, to);
+    ctx.touched.add(from.path).add(to);
+    // The bytes are already here: a change of the executable bit alone is a chmod, nothing downloaded.
+    if (action.content) await setExecutable(ctx, to, from.mode, remote.executable ?? false);
+    // A local chmod not sent yet (the pull only moves it) stays a change: the local half is unknown.
+    const stale = !same || (!action.content && !execAgrees(from, remote));
     await finish(
       ctx,
       remote,
       to,
       from.chunks.map((c) => c.size),
-      !same,
+      stale,
     );
     return;
   }
-  const mode = from ? from.mode : 0o644;
+  const mode = EXEC_BIT_SUPPORTED
+    ? withExecutable(from ? from.mode : 0o644, remote.executable ?? false)
+    : from
+      ? from.mode
+      : 0o644;
   if (from) await keepChunks(ctx, from, new Set(remote.chunks));
   const temporary = await downloadToTemporary(
     {
@@ -150,6 +162,20 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
   }
   await ctx.fs.syncFolder(parentPath(to)).catch(() => {});
   await finish(ctx, remote, to, temporary.chunkSizes);
+}
+
+/** Whether the local file's executable bit is the server's (always, where there is no such bit). */
+function execAgrees(local: LocalEntry, remote: RemoteEntry): boolean {
+  return (
+    !EXEC_BIT_SUPPORTED ||
+    local.kind === "folder" ||
+    isExecutable(local.mode) === (remote.executable ?? false)
+  );
+}
+
+async function setExecutable(ctx: ApplyContext, path: string, mode: number, executable: boolean) {
+  if (!EXEC_BIT_SUPPORTED || isExecutable(mode) === executable) return;
+  await ctx.fs.chmod(path, withExecutable(mode, executable));
 }
 
 /**

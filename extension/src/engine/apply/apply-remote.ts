@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { type ChunkHash, isApiError, type VersionReceipt } from "@wsync/shared-protocol";
 import { baseName, joinPath, parentPath } from "../fs/types.ts";
+import { executableToSend } from "../model/executable.ts";
 import type { Action, ParentRef } from "../plan/actions.ts";
 import { conflictedCopyName } from "../plan/conflict-name.ts";
 import type { LocalEntry } from "../scan/scanner.ts";
@@ -75,6 +76,7 @@ export type RecordFields = {
   name: string;
   isFolder: boolean;
   chunks: ChunkHash[];
+  executable?: boolean;
   size: number;
 };
 
@@ -147,7 +149,8 @@ export async function applyCreateFolder(
 export async function applyCreateFile(ctx: ApplyContext, action: Of<"createFile">, created: CreatedFolders) {
   const parentId = resolveParent(action.parent, created);
   const chunks = hashesOf(action.local);
-  const body = { parentId, name: action.name, isFolder: false, chunks };
+  const executable = executableToSend(action.local.mode, undefined);
+  const body = { parentId, name: action.name, isFolder: false, chunks, executable };
   const key = freshKey();
   const receipt = await withChunks(ctx, action.local, undefined, () =>
     ctx.api.createFile(body, { idempotencyKey: key }),
@@ -155,7 +158,7 @@ export async function applyCreateFile(ctx: ApplyContext, action: Of<"createFile"
   await record(
     ctx,
     receipt,
-    { parentId, name: action.name, isFolder: false, chunks, size: action.local.size },
+    { parentId, name: action.name, isFolder: false, chunks, executable, size: action.local.size },
     action.local,
   );
 }
@@ -165,7 +168,8 @@ export async function applyPush(ctx: ApplyContext, action: Of<"push">, created: 
   if (!synced) throw new StaleLocalStateError(action.path);
   if (action.content) {
     const chunks = hashesOf(action.local);
-    const body = { version: synced.version + 1, chunks };
+    const executable = executableToSend(action.local.mode, synced.executable);
+    const body = { version: synced.version + 1, chunks, executable };
     const fileId = action.fileId;
     const receipt = await withChunks(ctx, action.local, fileId, () =>
       ctx.api.commit(fileId, body, { idempotencyKey: idempotencyKey(ctx.deviceId, "commit", fileId, body) }),
@@ -173,7 +177,14 @@ export async function applyPush(ctx: ApplyContext, action: Of<"push">, created: 
     await record(
       ctx,
       receipt,
-      { parentId: synced.parentId, name: synced.name, isFolder: false, chunks, size: action.local.size },
+      {
+        parentId: synced.parentId,
+        name: synced.name,
+        isFolder: false,
+        chunks,
+        executable,
+        size: action.local.size,
+      },
       action.local,
     );
     synced = ctx.store.synced.get(action.fileId) ?? synced;
@@ -200,6 +211,7 @@ export async function applyPush(ctx: ApplyContext, action: Of<"push">, created: 
       isFolder: current.isFolder,
       version: receipt.version,
       chunks: current.chunks,
+      executable: current.executable ?? false,
       size: current.size,
       updatedAt: receipt.updatedAt,
       deviceId: ctx.deviceId,

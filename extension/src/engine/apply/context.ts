@@ -47,7 +47,11 @@ export class StaleLocalStateError extends Error {
 
 export function matchesScan(stat: FileStat | null, expected: LocalEntry): boolean {
   if (!stat || stat.kind !== expected.kind || stat.inode !== expected.inode) return false;
-  return expected.kind === "folder" || (stat.size === expected.size && stat.mtimeMs === expected.mtimeMs);
+  // The mode too: a chmod since the scan is a local change (of the executable bit) not seen yet.
+  return (
+    expected.kind === "folder" ||
+    (stat.size === expected.size && stat.mtimeMs === expected.mtimeMs && stat.mode === expected.mode)
+  );
 }
 
 export async function requireUnchanged(ctx: ApplyContext, expected: LocalEntry): Promise<void> {

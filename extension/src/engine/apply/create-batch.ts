@@ -1,4 +1,5 @@
 import { type ChunkHash, type CreateFileRequest, limits, NetworkError } from "@wsync/shared-protocol";
+import { executableToSend } from "../model/executable.ts";
 import type { Action } from "../plan/actions.ts";
 import { StateBatch } from "../state/state-store.ts";
 import { withRetry } from "../transfer/retry.ts";
@@ -49,7 +50,9 @@ export async function createFilesBatched(
       outcome.single.push(action);
       continue;
     }
-    if (uploaded) ready.push({ action, body: { parentId, name: action.name, isFolder: false, chunks } });
+    const executable = executableToSend(action.local.mode, undefined);
+    const body = { parentId, name: action.name, isFolder: false, chunks, executable };
+    if (uploaded) ready.push({ action, body });
     else outcome.single.push(action);
   }
   for (const batch of batches(ready)) {
@@ -103,7 +106,13 @@ async function createBatch(ctx: ApplyContext, batch: readonly Ready[], outcome: 
         outcome.single.push(action);
         return;
       }
-      const fields = { parentId: body.parentId, name: body.name, isFolder: false, chunks: body.chunks };
+      const fields = {
+        parentId: body.parentId,
+        name: body.name,
+        isFolder: false,
+        chunks: body.chunks,
+        executable: body.executable ?? false,
+      };
       await recordInto(state, ctx, result, { ...fields, size: action.local.size }, action.local);
       recorded.push(action);
     }),

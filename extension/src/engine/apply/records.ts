@@ -16,6 +16,7 @@ export function syncedRecord(remote: RemoteEntry, local: FileStat | null, chunkS
     isFolder: remote.isFolder,
     version: remote.version,
     chunks: remote.chunks,
+    executable: remote.executable ?? false,
     chunkSizes: local ? chunkSizes : [],
     size: remote.size,
     mtimeMs: local?.mtimeMs ?? -1,
@@ -33,6 +34,7 @@ export function remoteRecord(fields: {
   isFolder: boolean;
   version: number;
   chunks: ChunkHash[];
+  executable?: boolean;
   size: number;
   updatedAt: string;
   deviceId: string | null;

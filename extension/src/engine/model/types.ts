@@ -19,6 +19,8 @@ export interface SyncedEntry {
   ctimeMs: number;
   inode: number;
   mode: number;
+  /** The server's executable bit of `version`; absent (state from before the bit synced): false. */
+  executable?: boolean;
 }
 
 /** The server's newest state of a file or folder, as the changes feed described it. */
@@ -30,6 +32,8 @@ export interface RemoteEntry {
   version: number;
   size: number;
   chunks: ChunkHash[];
+  /** The version's executable bit; absent: false. */
+  executable?: boolean;
   deleted: boolean;
   updatedAt: string;
   deviceId: string | null;

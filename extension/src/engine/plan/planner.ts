@@ -1,4 +1,5 @@
 import { baseName, joinPath, parentPath } from "../fs/types.ts";
+import { localExecutableChanged, remoteExecutableChanged, sameExecutable } from "../model/executable.ts";
 import { type RemoteEntry, type SyncedEntry, sameChunks } from "../model/types.ts";
 import type { LocalEntry } from "../scan/scanner.ts";
 import type { Action, Deferred, ParentRef, Plan, PullAction } from "./actions.ts";
@@ -48,12 +49,13 @@ export function planSync(input: PlanInput): Plan {
   }
 
   const base = (fileId: string) => synced.get(fileId) as SyncedEntry;
+  // Content is the bytes and the executable bit (a chmod alone is a commit of the same chunks).
   const localContentChanged = (b: SyncedEntry, l: LocalItem) =>
-    !b.isFolder && !sameChunks(hashes(l.entry), b.chunks);
+    !b.isFolder && (!sameChunks(hashes(l.entry), b.chunks) || localExecutableChanged(b, l.entry.mode));
   const localMoved = (b: SyncedEntry, l: LocalItem) =>
     l.name !== b.name || !("fileId" in l.parent) || l.parent.fileId !== b.parentId;
   const remoteContentChanged = (b: SyncedEntry, r: RemoteEntry) =>
-    !b.isFolder && !sameChunks(r.chunks, b.chunks);
+    !b.isFolder && (!sameChunks(r.chunks, b.chunks) || remoteExecutableChanged(b, r));
   const remoteMoved = (b: SyncedEntry, r: RemoteEntry) => r.parentId !== b.parentId || r.name !== b.name;
   // A folder's stats move with every change inside it and mean nothing for sync.
   const statChanged = (b: SyncedEntry, l: LocalItem) =>
@@ -192,7 +194,11 @@ export function planSync(input: PlanInput): Plan {
     }
     const lContent = localContentChanged(b, l);
     const rContent = remoteContentChanged(b, rEntry);
-    if (lContent && rContent && !sameChunks(hashes(l.entry), rEntry.chunks)) {
+    if (
+      lContent &&
+      rContent &&
+      (!sameChunks(hashes(l.entry), rEntry.chunks) || !sameExecutable(l.entry.mode, rEntry))
+    ) {
       actions.push(conflictCopy(l, fileId));
       continue;
     }

@@ -12,6 +12,7 @@ export function remoteEntryOf(change: Change): RemoteEntry {
     version: change.version,
     size: change.size,
     chunks: change.chunks ?? [],
+    executable: change.executable ?? false,
     deleted: change.action === "deleted",
     updatedAt: change.updatedAt,
     deviceId: change.deviceId ?? null,

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, rm, stat, utimes, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -112,6 +112,59 @@ describe("Scanner", () => {
     fs.writeFile(".gitignore", "out/\n");
     await scanner.rescan([".gitignore"]);
     expect(tree(scanner)).toEqual(["file:.gitignore", "file:keep.txt"]);
+  });
+});
+
+describe("Scanner: a change of mode alone (chmod)", () => {
+  it("records the new mode of an unchanged file, without reading it again", async () => {
+    const memory = new MemoryFileSystem();
+    memory.writeFile("run.sh", "#!/bin/sh\n");
+    const { fs, reads } = countingReads(memory);
+    const scanner = new Scanner(fs, new IgnoreRules());
+    await scanner.fullScan();
+    const before = scanner.entries.get("run.sh");
+    reads.length = 0;
+    await memory.chmod("run.sh", 0o755);
+    expect(await scanner.rescan(["run.sh"])).toBe(true);
+    expect(scanner.entries.get("run.sh")).toMatchObject({ mode: 0o755, chunks: before?.chunks });
+    await memory.chmod("run.sh", 0o644);
+    expect(await scanner.fullScan()).toBe(true);
+    expect(scanner.entries.get("run.sh")?.mode).toBe(0o644);
+    expect(await scanner.fullScan()).toBe(false);
+    expect(reads).toEqual([]);
+  });
+
+  it("finds a chmod made while the engine was stopped, after a seeded restart", async () => {
+    const memory = new MemoryFileSystem();
+    memory.writeFile("tool", "bytes");
+    const first = new Scanner(memory, new IgnoreRules());
+    await first.fullScan();
+    await memory.chmod("tool", 0o755);
+    const { fs, reads } = countingReads(memory);
+    const restarted = new Scanner(fs, new IgnoreRules());
+    restarted.seed(first.entries.values());
+    expect(await restarted.fullScan()).toBe(true);
+    expect(restarted.entries.get("tool")?.mode).toBe(0o755);
+    expect(reads).toEqual([]);
+  });
+
+  it("on a real disk, where chmod leaves size and mtime as they were", async () => {
+    const folder = await mkdtemp(join(tmpdir(), "wsync-chmod-"));
+    try {
+      const path = join(folder, "build.sh");
+      const mtimeMs = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+      await writeFile(path, "echo build\n", { mode: 0o644 });
+      await utimes(path, new Date(mtimeMs), new Date(mtimeMs));
+      const scanner = new Scanner(new NodeFileSystem(folder), new IgnoreRules());
+      await scanner.fullScan();
+      expect((scanner.entries.get("build.sh")?.mode ?? 0) & 0o100).toBe(0);
+      await chmod(path, 0o755);
+      expect((await stat(path)).mtimeMs).toBe(mtimeMs);
+      expect(await scanner.rescan(["build.sh"])).toBe(true);
+      expect(scanner.entries.get("build.sh")?.mode).toBe(0o755);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   });
 });
 

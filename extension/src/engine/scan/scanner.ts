@@ -191,7 +191,12 @@ export class Scanner {
 
   private async visitFile(path: string, stat: FileStat): Promise<void> {
     const known = this.entries.get(path);
-    if (known && known.kind === "file" && unchangedStat(known, stat) && this.settled(known)) return;
+    if (known && known.kind === "file" && unchangedStat(known, stat) && this.settled(known)) {
+      // The same bytes, but a chmod leaves size and mtime alone: record the mode (the executable bit
+      // syncs) without reading the file again.
+      if (known.mode !== stat.mode) this.record({ ...known, ...statFields(stat) });
+      return;
+    }
     const moved = this.byInode.get(stat.inode);
     if (
       moved &&
