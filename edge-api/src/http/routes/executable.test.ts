@@ -1,4 +1,4 @@
-import type { ApiClient, Change } from "@wsync/shared-protocol";
+import { type ApiClient, type Change, routes } from "@wsync/shared-protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeChunk, uploadChunk } from "../../testing/chunks.ts";
@@ -171,5 +171,20 @@ describe("the executable bit", () => {
       ),
       { numRuns: 15 },
     );
+  });
+
+  it("the OpenAPI document describes the field as an extension wherever it goes", async () => {
+    const response = await h.app.request(routes.openapi);
+    const document = (await response.json()) as { components: { schemas: Record<string, unknown> } };
+    for (const schema of [
+      "CreateFileRequest",
+      "CommitRequest",
+      "FileMetadata",
+      "VersionList",
+      "ChangesPage",
+    ]) {
+      const text = JSON.stringify(document.components.schemas[schema]);
+      expect(text, schema).toContain('"executable":{"description":"Extension: the file is executable');
+    }
   });
 });
