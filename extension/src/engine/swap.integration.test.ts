@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { ApiClient } from "@wsync/shared-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parkPath, recordParked } from "./apply/park.ts";
+import { NodeFileSystem } from "./fs/node-fs.ts";
+import type { FileSystem } from "./fs/types.ts";
 import { isConflictedCopyName } from "./plan/conflict-name.ts";
 import { StateBatch, StateStore } from "./state/state-store.ts";
 import { type Device, type Devices, startDevices } from "./testing/devices.ts";
@@ -187,6 +189,40 @@ describe("name swaps and rotations arriving in one batch", () => {
       expect(transfers(b).bytesDownloaded).toBe(0);
     },
   );
+
+  it("a ring that fails half way (a rename refused) loses nothing, parks nothing, and completes later", async () => {
+    await a.write("held/x.txt", "content of x");
+    await a.write("held/y.txt", "content of y");
+    await world.settle();
+    await movesOnA([
+      ["held/x.txt", "held/t.txt"],
+      ["held/y.txt", "held/x.txt"],
+      ["held/t.txt", "held/y.txt"],
+    ]);
+    // As the extension's guard refuses to land anything on a file with unsaved edits in an editor.
+    let held = true;
+    const disk = new NodeFileSystem(b.folder);
+    const guarded: FileSystem = Object.assign(Object.create(disk), {
+      rename: async (from: string, to: string) => {
+        if (held && (to === "held/x.txt" || to === "held/y.txt")) throw new Error(`${to} is held`);
+        await disk.rename(from, to);
+      },
+    });
+    await world.restart(b, { fileSystem: guarded });
+    const halfway = under(await b.tree(), "held");
+    expect(Object.values(halfway).sort()).toEqual(["content of x", "content of y"]);
+    expect(Object.keys(halfway).filter((path) => path.includes(".wsync-tmp-"))).toEqual([]);
+    held = false;
+    await world.settle();
+    const expected = { "held/x.txt": "content of y", "held/y.txt": "content of x" };
+    for (const device of [a, b]) {
+      const tree = await device.tree();
+      expect(under(tree, "held")).toEqual(expected);
+      expect(conflictedCopies(tree)).toEqual([]);
+      expect(device.engine.status().deferred).toEqual([]);
+    }
+    expect(transfers(b).bytesDownloaded).toBe(0);
+  });
 
   it("a swap, a rotation and a folder swap seen by one scan here converge everywhere without bytes", async () => {
     await a.write("scan/x.txt", "content of x");
