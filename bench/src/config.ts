@@ -43,11 +43,12 @@ export const config = {
   workspaceRepeats: number("BENCH_WORKSPACE_REPEATS", 2, 1),
   idleSeconds: number("BENCH_IDLE_SECONDS", 60, 5),
   /**
-   * Files the engine first syncs before idling. Not the whole 100,000: the engine syncs 25 to 40 small
-   * files/s on this machine (bounded by the edge API's one create per file), so that would take about
-   * an hour; 5,000 take about three minutes, the most the suite's 20-minute budget leaves room for.
+   * Files the engine first syncs before idling and restarting: the whole workspace. Its contents repeat
+   * (`idleDistinct` distinct ones), so the sync uploads that many chunks and the rest is metadata; a
+   * first sync of 100,000 distinct small files (6b's case) would not fit the suite's 20 minutes.
    */
-  idleFiles: number("BENCH_IDLE_FILES", 5_000, 100),
+  idleFiles: number("BENCH_IDLE_FILES", 100_000, 2_000),
+  idleDistinct: number("BENCH_IDLE_DISTINCT", 1_000, 100),
   /** (6b) first sync of many small files: the counts, rounds, and an older engine to compare with. */
   smallFileCounts: (env.BENCH_SMALL_FILES ?? "1000").split(",").map(Number),
   smallFileRepeats: number("BENCH_SMALL_FILES_REPEATS", 1, 1),

@@ -7,6 +7,8 @@ import { signIn } from "./stacks.ts";
 export interface BenchDevice {
   folder: string;
   engine: SyncEngine;
+  /** What the engine was made with: another engine made with them is this device restarted. */
+  options: SyncEngineOptions;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function startDevices(
   for (const [index, session] of sessions.entries()) {
     const folder = join(root, `device-${index}`, "workspace");
     await mkdir(folder, { recursive: true });
-    const engine = create({
+    const engineOptions: SyncEngineOptions = {
       folder,
       stateDir: join(root, `device-${index}`, "state"),
       apiUrl: stack.apiUrl,
@@ -37,8 +39,8 @@ export async function startDevices(
       watch: false,
       notifications: false,
       ...options,
-    });
-    devices.push({ folder, engine });
+    };
+    devices.push({ folder, engine: create(engineOptions), options: engineOptions });
   }
   return {
     devices,

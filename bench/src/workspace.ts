@@ -7,8 +7,14 @@ import { seededBytes } from "./data.ts";
 /**
  * A workspace of `files` small files (100 B to 8 KiB, like source files), 100 to a folder, folders
  * grouped by 100 under top-level folders: `files` = 100,000 makes 10 top folders, 1,000 folders.
+ * With `distinct` below `files`, file i has the content of file i mod `distinct` (same size too).
  */
-export async function makeWorkspace(root: string, files: number, seed = "workspace"): Promise<void> {
+export async function makeWorkspace(
+  root: string,
+  files: number,
+  seed = "workspace",
+  distinct = files,
+): Promise<void> {
   const pool = seededBytes(seed, 1024 * 1024);
   const limit = pLimit(16);
   const jobs: Promise<void>[] = [];
@@ -16,8 +22,9 @@ export async function makeWorkspace(root: string, files: number, seed = "workspa
     const dir = join(root, `top-${Math.floor(folder / 100)}`, `folder-${folder}`);
     await mkdir(dir, { recursive: true });
     for (let i = folder * 100; i < Math.min(files, (folder + 1) * 100); i++) {
-      const size = 100 + ((i * 2654435761) % 8092);
-      const offset = (i * 7919) % (pool.length - size);
+      const content = i % distinct;
+      const size = 100 + ((content * 2654435761) % 8092);
+      const offset = (content * 7919) % (pool.length - size);
       jobs.push(limit(() => writeFile(join(dir, `file-${i}.txt`), pool.subarray(offset, offset + size))));
     }
   }

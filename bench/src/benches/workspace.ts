@@ -1,13 +1,18 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { PutObjectCommand } from "@aws-sdk/client-s3";
-import pLimit from "p-limit";
+import { join } from "node:path";
 import type { BenchConfig } from "../config.ts";
 import { startDevices } from "../devices.ts";
-import { IgnoreRules, NodeFileSystem, Scanner, WorkerHasher } from "../engine.ts";
+import {
+  createSyncEngine,
+  IgnoreRules,
+  NodeFileSystem,
+  Scanner,
+  type SyncEngine,
+  WorkerHasher,
+} from "../engine.ts";
 import { type BenchResult, row } from "../report.ts";
-import { s3Client, startStackProcess } from "../stacks.ts";
+import { startStackProcess } from "../stacks.ts";
 import { summarize } from "../stats.ts";
 import { makeWorkspace, plainWalk } from "../workspace.ts";
 
@@ -46,8 +51,8 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
   const problems: string[] = [];
   try {
     // Idle first: after the big scans, collecting their garbage landed in the engine's idle window.
-    const idle = await idleEngine(config).catch((error) => {
-      problems.push(`idle engine: ${error}`);
+    const idle = await syncedEngine(config).catch((error) => {
+      problems.push(`synced engine: ${error}`);
       return null;
     });
     const createSeconds = await seconds(() => makeWorkspace(root, files));
@@ -90,64 +95,49 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
   }
 }
 
-/** The real engine on the local stack: first sync of a smaller workspace, then idle CPU. */
-async function idleEngine(config: BenchConfig) {
+/**
+ * The real engine on the local stack, on a whole workspace of `idleFiles` files: its first sync, idle CPU
+ * after it, and a restart of the whole engine (a new engine on the same state store) with nothing
+ * changed.
+ */
+async function syncedEngine(config: BenchConfig) {
   // In a process of its own, so this process's CPU time is the engine's alone.
   const stack = await startStackProcess("local");
-  const client = s3Client(stack);
+  let restarted: SyncEngine | undefined;
   try {
     const session = await startDevices(stack, 1, { watch: true, notifications: true });
     try {
       const [device] = session.devices as [(typeof session.devices)[number]];
       const files = config.idleFiles;
-      await makeWorkspace(device.folder, files, "idle");
+      await makeWorkspace(device.folder, files, "idle", config.idleDistinct);
       // The floor first, before the engine ever ran in this process: measured after it stopped, the
       // tail of its shutdown (worker threads ending, garbage of the first sync) showed up instead.
       const baselineMs = config.idleBaselineSeconds * 1000;
       const baseline = await cpuOver(baselineMs);
       const syncSeconds = await seconds(() => device.engine.start());
-      const status = device.engine.status();
-      if (status.lastError) throw new Error(`first sync failed: ${status.lastError.message}`);
-      // Reference: the same bytes PUT straight to the same store with the AWS SDK, 4 at a time.
-      const limit = pLimit(4);
-      const { readdir, readFile } = await import("node:fs/promises");
-      const paths = (await readdir(device.folder, { recursive: true, withFileTypes: true }))
-        .filter((entry) => entry.isFile())
-        .map((entry) => join(entry.parentPath, entry.name));
-      const rawSeconds = await seconds(() =>
-        Promise.all(
-          paths.map((path) =>
-            limit(async () =>
-              client.send(
-                new PutObjectCommand({
-                  Bucket: stack.s3.bucket,
-                  Key: `raw/${relative(device.folder, path)}`,
-                  Body: await readFile(path),
-                }),
-              ),
-            ),
-          ),
-        ),
-      );
+      failIfBroken(device.engine, "first sync");
+      const hashWalkSeconds = await seconds(() => plainWalk(device.folder, "hash"));
       // The notifier echoes the sync's own changes back: let the engine catch up with them first.
       await device.engine.syncNow();
       await sleep(2_000);
       const ms = config.idleSeconds * 1000;
       const engineCpu = await cpuOver(ms);
+      await device.engine.stop();
+      restarted = createSyncEngine(device.options);
+      const engine = restarted;
+      const restartSeconds = await seconds(() => engine.start());
+      failIfBroken(engine, "restart");
+      const uploadedOnRestart = engine.status().transfers.bytesUploaded;
+      const lstatWalkSeconds = await seconds(() => plainWalk(device.folder, "lstat"));
       const perMinute = (cpu: number, over: number) => (cpu / over) * 60_000;
+      const count = files.toLocaleString("en-US");
       return {
-        setup: `Idle: the engine (watcher and notifier socket on) after its first sync of ${files.toLocaleString("en-US")} such files to the local stack (in another process; the sync took ${syncSeconds.toFixed(0)} s), CPU time of this process (the engine alone) over ${config.idleSeconds} s, beside this process over ${config.idleBaselineSeconds} s before the engine started (both per minute).`,
+        setup: `Engine: a new device (watcher and notifier socket on) syncs a workspace of ${count} such files to the local stack (in another process); the files have ${config.idleDistinct.toLocaleString("en-US")} distinct contents, so the sync PUTs that many chunks and the rest is metadata (6b measures distinct files). Idle: CPU time of this process (the engine alone) over ${config.idleSeconds} s after the sync and one syncNow, beside this process over ${config.idleBaselineSeconds} s before the engine started (both per minute). Restart: the engine stopped and a new one started on the same folder and state store, timed to idle (${uploadedOnRestart} bytes uploaded by it).`,
         rows: [
-          row(
-            `engine first sync of ${files.toLocaleString("en-US")} small files (local stack)`,
-            "files/s",
-            summarize([files / syncSeconds]),
-            {
-              label: "raw SDK PutObject of the same files, 4 at a time",
-              figure: summarize([files / rawSeconds]),
-            },
-            { higherIsBetter: true },
-          ),
+          row(`engine first sync of ${count} files (local stack)`, "s", summarize([syncSeconds]), {
+            label: "plain walk + read + SHA-256 of the same files",
+            figure: summarize([hashWalkSeconds]),
+          }),
           row(
             "idle CPU, engine running (watcher + notifier socket)",
             "CPU ms/min",
@@ -157,13 +147,25 @@ async function idleEngine(config: BenchConfig) {
               figure: summarize([perMinute(baseline, baselineMs)]),
             },
           ),
+          row(
+            "restart of the whole engine, nothing changed (state store, changes feed, scan, watcher)",
+            "s",
+            summarize([restartSeconds]),
+            { label: "plain lstat walk", figure: summarize([lstatWalkSeconds]) },
+          ),
         ],
       };
     } finally {
+      await restarted?.stop().catch(() => {});
       await session.close();
     }
   } finally {
-    client.destroy();
     await stack.close();
   }
+}
+
+function failIfBroken(engine: SyncEngine, what: string): void {
+  const status = engine.status();
+  if (status.lastError) throw new Error(`${what} failed: ${status.lastError.message}`);
+  if (status.deferred.length > 0) throw new Error(`${what} left ${status.deferred.length} items deferred`);
 }
