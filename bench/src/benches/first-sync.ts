@@ -8,6 +8,7 @@ import { type FetchLike, limits } from "@wsync/shared-protocol";
 import type { BenchConfig } from "../config.ts";
 import { writeSeededFile } from "../data.ts";
 import { startDevices } from "../devices.ts";
+import { watchPeakRss } from "../peak-rss.ts";
 import { type BenchResult, type ResultRow, row } from "../report.ts";
 import { type StackKind, s3Client, startStackProcess } from "../stacks.ts";
 import { summarize } from "../stats.ts";
@@ -57,6 +58,11 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
     await writeSeededFile(source, size, "first-sync");
     const engineSeconds: number[] = [];
     const rawSeconds: number[] = [];
+    // The engine runs in this process (the stack in its own): its peak beside this process's resident
+    // memory just before start(), which is the harness, the AWS SDK and the idle engine.
+    const peakRss: number[] = [];
+    const rssBefore: number[] = [];
+    let peakExact = true;
     let counts: ReturnType<ReturnType<typeof countingFetch>["counts"]> | undefined;
     let chunks = 0;
     for (let round = 0; round < config.firstSyncRepeats; round++) {
@@ -79,9 +85,14 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
         const { link } = await import("node:fs/promises");
         await link(source, join(device.folder, NAME));
         const before = counter.counts().apiTotal;
+        rssBefore.push(process.memoryUsage.rss());
+        const peak = watchPeakRss();
         const t0 = performance.now();
         await device.engine.start();
         engineSeconds.push((performance.now() - t0) / 1000);
+        const measured = peak.stop();
+        peakRss.push(measured.peakBytes);
+        peakExact &&= measured.exact;
         const status = device.engine.status();
         if (status.lastError)
           problems.push(`round ${round}: ${status.lastError.code}: ${status.lastError.message}`);
@@ -107,6 +118,18 @@ export async function run(config: BenchConfig): Promise<BenchResult> {
         { label: "raw SDK Upload", figure: mbps(rawSeconds) },
         {
           higherIsBetter: true,
+        },
+      ),
+      row(
+        "peak RSS of the engine's process (the bench process) during the sync",
+        "MB",
+        summarize(peakRss.map((bytes) => bytes / 1e6)),
+        { label: "its RSS just before start()", figure: summarize(rssBefore.map((bytes) => bytes / 1e6)) },
+        {
+          goal: { text: "under 100 MB", met: Math.max(...peakRss) < 100e6 },
+          note: peakExact
+            ? "VmHWM, reset at start() through /proc/self/clear_refs"
+            : "highest of samples every 20 ms (VmHWM could not be reset)",
         },
       ),
       row(
