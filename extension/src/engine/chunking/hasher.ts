@@ -113,7 +113,8 @@ interface WorkerSlot {
  * ring's size (a stream waits for a free slot in `acquire`).
  */
 export class WorkerHasher implements ChunkHasher {
-  private readonly slots: WorkerSlot[];
+  /** Started by the first stream: an engine that only downloads, or idles, pays for no thread. */
+  private slots: WorkerSlot[] | undefined;
   private readonly handlers = new Map<number, (digests: Uint8Array[], seq: number) => void>();
   private readonly ring: SharedArrayBuffer;
   readonly blockBytes: number;
@@ -124,7 +125,7 @@ export class WorkerHasher implements ChunkHasher {
   private nextJob = 1;
 
   constructor(
-    threads = Math.max(1, availableParallelism() - 1),
+    private readonly threads = Math.max(1, availableParallelism() - 1),
     private readonly maxInFlight = 4,
     options: WorkerHasherOptions = {},
   ) {
@@ -133,7 +134,10 @@ export class WorkerHasher implements ChunkHasher {
     const ringBlocks = options.ringBlocks ?? maxInFlight + 4;
     this.ring = new SharedArrayBuffer(this.blockBytes * ringBlocks);
     for (let slot = 0; slot < ringBlocks; slot++) this.free.push(slot);
-    this.slots = Array.from({ length: threads }, () => {
+  }
+
+  private workers(): WorkerSlot[] {
+    this.slots ??= Array.from({ length: this.threads }, () => {
       // The worker only hashes: a small heap is plenty, and its default young generation alone
       // would reserve megabytes of the process's resident memory.
       const worker = new Worker(WORKER_SOURCE, {
@@ -157,6 +161,7 @@ export class WorkerHasher implements ChunkHasher {
       });
       return slot;
     });
+    return this.slots;
   }
 
   private release(slot: number): void {
@@ -172,7 +177,7 @@ export class WorkerHasher implements ChunkHasher {
   }
 
   begin(): HashStream {
-    const slot = this.slots.reduce((best, candidate) => (candidate.load < best.load ? candidate : best));
+    const slot = this.workers().reduce((best, candidate) => (candidate.load < best.load ? candidate : best));
     slot.load++;
     const job = this.nextJob++;
     const results: Uint8Array[][] = [];
@@ -251,6 +256,6 @@ export class WorkerHasher implements ChunkHasher {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+    await Promise.all((this.slots ?? []).map((slot) => slot.worker.terminate()));
   }
 }
