@@ -111,6 +111,22 @@ describe("name swaps and rotations arriving in one batch", () => {
     });
   });
 
+  it("a file and a folder trading names by moves on another device trade them here too", async () => {
+    await a.write("kind/x", "a file called x");
+    await a.write("kind/y/inner.txt", "inside the folder called y");
+    await world.settle();
+    await movesOnA([
+      ["kind/x", "kind/t"],
+      ["kind/y", "kind/x"],
+      ["kind/t", "kind/y"],
+    ]);
+    await expectBFollows("kind", {
+      "kind/x": null,
+      "kind/x/inner.txt": "inside the folder called y",
+      "kind/y": "a file called x",
+    });
+  });
+
   it("a swap arriving while one of the files was edited here keeps the edit, moved, without a copy", async () => {
     await a.write("edit/x.txt", "content of x");
     await a.write("edit/y.txt", "content of y");
