@@ -152,13 +152,14 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       await s.fullScan();
       // No transfer runs between cycles: temporary files now are leftovers of a crash. An item parked
       // by a ring of moves is a user's item, though: it comes back (and is scanned) instead.
-      const byInode = new Map([...s.entries.values()].map((entry) => [entry.inode, entry.path]));
+      let byInode: Map<number, string> | undefined; // built only if a parked item needs looking for
       const restored = await recoverParked(
         fs,
         store as StateStore,
         s.temporaries,
         options.deviceName,
-        async (inode) => byInode.get(inode),
+        async (inode) =>
+          (byInode ??= new Map([...s.entries.values()].map((entry) => [entry.inode, entry.path]))).get(inode),
       );
       for (const path of s.temporaries) {
         if (isParkPath(path)) continue;

@@ -170,6 +170,8 @@ describe("the generated scenarios", () => {
     const kinds = new Set<string>();
     for (const s of fc.sample(scenario, 2000))
       for (const action of planSync(build(s)).actions) kinds.add(action.type);
+    // A ring of moves (moveCycle) comes up about once in 2,000 samples: required by none, allowed.
+    kinds.delete("moveCycle");
     expect([...kinds].sort()).toEqual(
       ["adopt", "conflictCopy", "createFile", "deleteLocal", "deleteRemote", "forget", "pull", "push"].sort(),
     );
