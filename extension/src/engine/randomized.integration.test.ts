@@ -35,7 +35,13 @@ describe("randomized convergence (fast-check)", () => {
           await world.close();
         }
       }),
-      { numRuns: Number(process.env.WSYNC_RANDOM_RUNS ?? 8), endOnFailure: true },
+      {
+        numRuns: Number(process.env.WSYNC_RANDOM_RUNS ?? 8),
+        endOnFailure: true,
+        // Replays a reported failure: WSYNC_RANDOM_SEED=-488355107 WSYNC_RANDOM_PATH=5
+        ...(process.env.WSYNC_RANDOM_SEED ? { seed: Number(process.env.WSYNC_RANDOM_SEED) } : {}),
+        ...(process.env.WSYNC_RANDOM_PATH ? { path: process.env.WSYNC_RANDOM_PATH } : {}),
+      },
     );
   }, 600_000);
 });

@@ -247,7 +247,9 @@ async function renameAside(ctx: ApplyContext, path: string, local: LocalEntry): 
 export async function applyDeleteRemote(ctx: ApplyContext, action: Of<"deleteRemote">) {
   const synced = ctx.store.synced.get(action.fileId);
   if (!synced) return;
-  const version = synced.version + 1;
+  // The version after the one the plan saw on the server: a refusal (version_conflict) means the
+  // server moved on; the round fails, the engine pulls the changes and the next plan starts from them.
+  const version = action.version + 1;
   const receipt = await withRetry(() =>
     ctx.api.deleteFile(action.fileId, version, {
       idempotencyKey: idempotencyKey(ctx.deviceId, "delete", action.fileId, version),

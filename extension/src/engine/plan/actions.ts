@@ -22,8 +22,11 @@ export type Action =
       content: boolean;
       move: { parent: ParentRef; name: string } | null;
     }
-  /** Deleted here, unchanged there: delete on the server (a folder with what is under it). */
-  | { type: "deleteRemote"; fileId: string; path: string; isFolder: boolean }
+  /**
+   * Deleted here, not edited or moved there: delete on the server (a folder with what is under it).
+   * `version` is the server's version the plan saw; the delete is sent as the one after it.
+   */
+  | { type: "deleteRemote"; fileId: string; path: string; isFolder: boolean; version: number }
   | PullAction
   /**
    * Pulls that move items onto each other's places (a swap of names, a rotation, a swap of folders),

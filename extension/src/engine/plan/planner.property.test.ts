@@ -1,7 +1,7 @@
 import { fileNameProblem } from "@wsync/shared-protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type SyncedEntry, sameChunks } from "../model/types.ts";
+import { type RemoteEntry, type SyncedEntry, sameChunks } from "../model/types.ts";
 import type { PullAction } from "./actions.ts";
 import { matchLocal } from "./local-view.ts";
 import { planSync } from "./planner.ts";
@@ -124,11 +124,13 @@ describe("planSync, for any states of both sides", () => {
             if (pull.content && pull.from) expect(unchangedHere(pull.from.path)).toBe(true);
             for (const segment of pull.to.split("/")) expect(fileNameProblem(segment)).toBeNull();
           }
-          if (action.type === "deleteRemote" && !action.isFolder) {
+          if (action.type === "deleteRemote") {
             const base = input.synced.get(action.fileId) as SyncedEntry;
-            expect(
-              sameChunks((input.remote.get(action.fileId) as { chunks: string[] }).chunks, base.chunks),
-            ).toBe(true);
+            const there = input.remote.get(action.fileId) as RemoteEntry;
+            if (!action.isFolder) expect(sameChunks(there.chunks, base.chunks)).toBe(true);
+            // A rename there beats a delete here; a delete names the server's version, never a stale one.
+            expect([there.parentId, there.name]).toEqual([base.parentId, base.name]);
+            expect(action.version).toBe(there.version);
           }
         }
         // At most one step per item and per local path in a round.

@@ -99,6 +99,55 @@ describe("planSync", () => {
     expect(summary(deletedThere)).toEqual(["forget id:a.txt"]);
   });
 
+  it("a rename there against a delete here: the rename wins, the item comes back under its new name", () => {
+    const file = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "b.txt", content: "a", version: 2 } },
+        local: {},
+      }),
+    );
+    expect(summary(file)).toEqual(["pull id:a.txt -->b.txt content"]);
+    const folder = planSync(
+      world({
+        synced: { d: null, "d/a.txt": "a", "d/e": null, "d/e/b.txt": "b" },
+        remote: { "id:d": { path: "f", content: null, version: 2 } },
+        local: {},
+      }),
+    );
+    expect(summary(folder)).toEqual([
+      "pull id:d -->f",
+      "pull id:d/a.txt -->f/a.txt content",
+      "pull id:d/e -->f/e",
+      "pull id:d/e/b.txt -->f/e/b.txt content",
+    ]);
+  });
+
+  it("a folder renamed there keeps no claim on what was deleted inside it here", () => {
+    const plan = planSync(
+      world({
+        synced: { d: null, "d/a.txt": "a" },
+        remote: { "id:d": { path: "f", content: null, version: 2 } },
+        local: { d: { content: null, inode: 100 } },
+      }),
+    );
+    expect(summary(plan)).toEqual(["deleteRemote id:d/a.txt", "pull id:d d->f"]);
+  });
+
+  it("a delete goes out at the version the server holds, not the synced one", () => {
+    // A new version there with the same bytes at the same place (e.g. a restore): the delete wins.
+    const plan = planSync(
+      world({
+        synced: { "a.txt": "a" },
+        remote: { "id:a.txt": { path: "a.txt", content: "a", version: 3 } },
+        local: {},
+      }),
+    );
+    expect(plan.actions).toEqual([
+      { type: "deleteRemote", fileId: "id:a.txt", path: "a.txt", isFolder: false, version: 3 },
+    ]);
+  });
+
   it("sends a rename as a move without content, and a folder rename as one move", () => {
     const file = planSync(
       world({ synced: { "a.txt": "a" }, local: { "b.txt": { content: "a", inode: 100 } } }),

@@ -28,7 +28,9 @@ const hashes = (entry: LocalEntry) => entry.chunks.map((chunk) => chunk.hash);
  * same plan. Rules, Dropbox's where the issue is silent:
  * - changed on one side only: that side's change is applied to the other;
  * - content changed on both sides, differently: the local bytes become a conflicted copy;
- * - edit against delete: the edit wins; a rename is not an edit, a delete beats it;
+ * - edit against delete: the edit wins; so does a rename or move against a delete, on either side
+ *   (the other device acted on the item after this one last saw it): a file renamed there and
+ *   deleted here comes back under its new name, a folder with all it holds;
  * - moved on both sides: the server's place wins;
  * - moves that together would put a folder inside itself (one made there, one here): the server's wins;
  * - created at the same path on both sides: the same content is linked, else ours is the copy.
@@ -121,7 +123,31 @@ export function planSync(input: PlanInput): Plan {
     return result;
   };
 
-  const remoteDeletes = new Map<string, { path: string; isFolder: boolean; parentId: string | null }>();
+  /**
+   * Deleted here, but moved there since the last sync (itself, or a folder above it that is also
+   * deleted here): it comes back where the server has it instead of being deleted.
+   */
+  const movedThereMemo = new Map<string, boolean>();
+  const keptByMoveThere = (fileId: string): boolean => {
+    const memo = movedThereMemo.get(fileId);
+    if (memo !== undefined) return memo;
+    movedThereMemo.set(fileId, false); // a guard against a cycle in a malformed tree
+    const b = synced.get(fileId);
+    const r = remoteView.entry(fileId);
+    const result =
+      b !== undefined &&
+      r !== undefined &&
+      remoteView.status(fileId) === "live" &&
+      !localView.byFileId.has(fileId) &&
+      (remoteMoved(b, r) || (r.parentId !== null && keptByMoveThere(r.parentId)));
+    movedThereMemo.set(fileId, result);
+    return result;
+  };
+
+  const remoteDeletes = new Map<
+    string,
+    { path: string; isFolder: boolean; parentId: string | null; version: number }
+  >();
   const localDeleteRoots = new Set<string>();
   const forgotten = new Set<string>();
   const pullRequests: Array<{ fileId: string; from: LocalItem | null; content: boolean; move: boolean }> = [];
@@ -140,8 +166,14 @@ export function planSync(input: PlanInput): Plan {
         pullRequests.push({ fileId, from: null, content: true, move: true }); // edit wins over delete
       } else if (b.isFolder && !remoteSubtreeUnchanged(fileId)) {
         pullRequests.push({ fileId, from: null, content: false, move: true }); // something new in it
+      } else if (keptByMoveThere(fileId)) {
+        pullRequests.push({ fileId, from: null, content: !b.isFolder, move: true }); // rename wins too
       } else {
-        remoteDeletes.set(fileId, { path: syncedPath, isFolder: b.isFolder, parentId: b.parentId });
+        // At the version the server is known to hold (a change there that is neither an edit nor a
+        // move, e.g. a restore of the same bytes, loses to the delete): never the synced one, which
+        // the server would refuse again on every round.
+        const version = (r as RemoteEntry).version;
+        remoteDeletes.set(fileId, { path: syncedPath, isFolder: b.isFolder, parentId: b.parentId, version });
       }
       continue;
     }
@@ -211,7 +243,13 @@ export function planSync(input: PlanInput): Plan {
   // Only the top of a deleted subtree is sent: the server deletes what is under a folder.
   for (const [fileId, item] of remoteDeletes) {
     if (item.parentId !== null && remoteDeletes.has(item.parentId)) continue;
-    actions.push({ type: "deleteRemote", fileId, path: item.path, isFolder: item.isFolder });
+    actions.push({
+      type: "deleteRemote",
+      fileId,
+      path: item.path,
+      isFolder: item.isFolder,
+      version: item.version,
+    });
   }
   for (const path of localDeleteRoots) {
     if ([...ancestorsOf(path)].some((folder) => localDeleteRoots.has(folder))) continue;
