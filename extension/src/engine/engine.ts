@@ -152,14 +152,18 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       await s.fullScan();
       // No transfer runs between cycles: temporary files now are leftovers of a crash. An item parked
       // by a ring of moves is a user's item, though: it comes back (and is scanned) instead.
-      let byInode: Map<number, string> | undefined; // built only if a parked item needs looking for
+      let byInode: Map<number, string> | undefined;
+      const findByInode = async (inode: number) => {
+        // Built only if a parked item needs looking for, not on every full scan of a large workspace.
+        byInode ??= new Map([...s.entries.values()].map((entry) => [entry.inode, entry.path]));
+        return byInode.get(inode);
+      };
       const restored = await recoverParked(
         fs,
         store as StateStore,
         s.temporaries,
         options.deviceName,
-        async (inode) =>
-          (byInode ??= new Map([...s.entries.values()].map((entry) => [entry.inode, entry.path]))).get(inode),
+        findByInode,
       );
       for (const path of s.temporaries) {
         if (isParkPath(path)) continue;
