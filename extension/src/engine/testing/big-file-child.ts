@@ -61,5 +61,7 @@ process.stdout.write(
     fileBackedAtEndBytes: resident().file,
     peakHeapBytes: peakHeap,
     peakExternalBytes: peakExternal,
+    // The process's CPU time (user + system, all threads): what a change to the transfers costs.
+    cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   })}\n`,
 );

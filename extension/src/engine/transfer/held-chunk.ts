@@ -146,8 +146,11 @@ export async function writeHeld(fs: FileSystem, target: WriteHandle, held: HeldC
   const source = await fs.openRead(held.spill);
   try {
     let read = 0;
+    // One buffer, reused for every read (each write ends before the next read): a fresh one per read
+    // was garbage awaiting a GC, tens of MiB of it while a big file downloads (issue 5).
+    const buffer = new Uint8Array(Math.min(HOLD_IN_MEMORY_BYTES, held.size));
     while (read < held.size) {
-      const piece = new Uint8Array(Math.min(HOLD_IN_MEMORY_BYTES, held.size - read));
+      const piece = buffer.subarray(0, Math.min(buffer.length, held.size - read));
       const n = await source.read(piece, read);
       // Verified when it was written; a spill file cut short since is not taken for the chunk.
       if (n === 0) throw new Error(`spill file ${held.spill} was cut short`);
