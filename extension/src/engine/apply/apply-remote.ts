@@ -250,15 +250,38 @@ export async function applyDeleteRemote(ctx: ApplyContext, action: Of<"deleteRem
   // The version after the one the plan saw on the server: a refusal (version_conflict) means the
   // server moved on; the round fails, the engine pulls the changes and the next plan starts from them.
   const version = action.version + 1;
-  const receipt = await withRetry(() =>
-    ctx.api.deleteFile(action.fileId, version, {
-      idempotencyKey: idempotencyKey(ctx.deviceId, "delete", action.fileId, version),
-    }),
-  );
+  let receipt: VersionReceipt;
+  try {
+    receipt = await withRetry(() =>
+      ctx.api.deleteFile(action.fileId, version, {
+        idempotencyKey: idempotencyKey(ctx.deviceId, "delete", action.fileId, version),
+      }),
+    );
+  } catch (error) {
+    if (isApiError(error, "version_conflict")) await learnCurrent(ctx, action.fileId);
+    throw error;
+  }
   const remote = ctx.store.remote.get(action.fileId);
   const batch = new StateBatch();
   for (const id of syncedSubtree(ctx.store, action.fileId)) batch.deleteSynced(id);
   if (remote)
     batch.putRemote({ ...remote, version: receipt.version, deleted: true, updatedAt: receipt.updatedAt });
   await ctx.store.commit(batch);
+}
+
+/**
+ * A write refused as stale: the server's state of the item now, recorded as the changes feed would
+ * (never older than what is known), so the next plan starts from it even before the feed tells and
+ * the same stale request is not sent again. Best effort: the feed is read after a failed round anyway.
+ */
+async function learnCurrent(ctx: ApplyContext, fileId: string): Promise<void> {
+  const current = await ctx.api.getFile(fileId).catch(() => undefined);
+  const known = ctx.store.remote.get(fileId);
+  if (!current || (known && known.version >= current.version)) return;
+  const { fileId: id, parentId, name, isFolder, version, size, chunks, updatedAt, deleted } = current;
+  const fields = { fileId: id, parentId, name, isFolder, version, size, chunks, updatedAt, deleted };
+  const executable = current.executable === undefined ? {} : { executable: current.executable };
+  await ctx.store.commit(
+    new StateBatch().putRemote(remoteRecord({ ...fields, ...executable, deviceId: null })),
+  );
 }

@@ -134,6 +134,23 @@ describe("planSync", () => {
     expect(summary(plan)).toEqual(["deleteRemote id:d/a.txt", "pull id:d d->f"]);
   });
 
+  it("a folder deleted there keeps what was moved into it here: the folder comes back, the rest goes", () => {
+    const plan = planSync(
+      world({
+        synced: { d: null, "d/c.txt": "c", f: null, "f/g.txt": "g" },
+        remote: { "id:f": { deleted: true }, "id:f/g.txt": { deleted: true } },
+        local: {
+          d: { content: null, inode: 100 },
+          f: { content: null, inode: 102 },
+          "f/g.txt": { content: "g", inode: 103 },
+          "f/x.txt": { content: "c", inode: 101 },
+        },
+      }),
+    );
+    expect(summary(plan)).toEqual(["forget id:f", "deleteLocal f/g.txt (1)"]);
+    expect(plan.deferred.map((d) => d.path)).toEqual(["f/x.txt"]);
+  });
+
   it("a delete goes out at the version the server holds, not the synced one", () => {
     // A new version there with the same bytes at the same place (e.g. a restore): the delete wins.
     const plan = planSync(

@@ -30,7 +30,8 @@ const hashes = (entry: LocalEntry) => entry.chunks.map((chunk) => chunk.hash);
  * - content changed on both sides, differently: the local bytes become a conflicted copy;
  * - edit against delete: the edit wins; so does a rename or move against a delete, on either side
  *   (the other device acted on the item after this one last saw it): a file renamed there and
- *   deleted here comes back under its new name, a folder with all it holds;
+ *   deleted here comes back under its new name, a folder with all it holds; a folder deleted there
+ *   that something was moved into here comes back with it;
  * - moved on both sides: the server's place wins;
  * - moves that together would put a folder inside itself (one made there, one here): the server's wins;
  * - created at the same path on both sides: the same content is linked, else ours is the copy.
@@ -112,7 +113,9 @@ export function planSync(input: PlanInput): Plan {
       const status = remoteView.status(item.fileId);
       const b = base(item.fileId);
       if (status === "live")
-        result = true; // moved out on the server: it leaves before the folder goes
+        // Moved out on the server: it leaves before the folder goes. Moved in here only (the server
+        // still has it where it was): a move into a folder deleted there wins, the folder stays.
+        result = remoteMoved(b, remoteView.entry(item.fileId) as RemoteEntry);
       else if (status === "gone" && !localMoved(b, item)) {
         result = b.isFolder
           ? (localChildren.get(item.entry.path) ?? []).every(deletableLocally)
