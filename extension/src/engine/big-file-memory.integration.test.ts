@@ -28,18 +28,18 @@ import type { SyncEngineOptions } from "./engine.ts";
  *   allocation zones; gone with WSYNC_CHILD_NODE_ARGS=--liftoff-only (upload peak then ~92-102 MiB);
  * - downloads: up to ~80 MiB of response pieces that undici allocates per socket read, garbage until
  *   V8 collects it (its external-memory trigger), and the young generation growing under that load.
- * Tried later in session 3 (0.25 GiB, single runs on a loaded machine, peak RSS upload / download):
- * - forcing V8 collections from the engine every 8 or 32 MiB moved (gc from a vm context after
- *   --expose-gc set at runtime): full ones cost ~20 ms each (~8% of the upload's CPU), minor ones
- *   ~1 ms; neither moved the peaks beyond noise (105-110 / 114-129). The download's peak ArrayBuffers
- *   fell only from ~78 to ~56 MiB with minor collections every 8 MiB: most of them are live, not garbage;
- * - chunk GETs/PUTs over node:http (native parser, a paused socket once 256 KiB wait): CPU ~20% lower
- *   (download 2.2-2.4 s vs 2.9 s) but peaks 106 / 123-129 MiB; the upload's peak comes before its first
- *   PUT ends (the metadata calls still use fetch). Not kept: no memory won for a second HTTP client;
- * - the spill file's bytes are now read back through one reused buffer, not a fresh 1 MiB per read:
- *   download 0.25 GiB 116 / 119 / 119 MiB (3 runs; before, 119 / 127 / 129 / 129), upload 106-109.
- * Left to find: what holds the download's ~40-55 MiB of live ArrayBuffers at its peak (`window` chunks
- * per file ahead of the writer, each with its socket and stream queues, is the first suspect).
+ * Later in session 3 (0.25 GiB, peak RSS upload / download, runs in order on a loaded machine):
+ * - the spill file is read back through one reused buffer, not a fresh 1 MiB per read: download
+ *   116 / 119 / 119 (was 119 / 127 / 129 / 129);
+ * - the engine's HTTP is node:http (transfer/node-http-fetch.ts), not fetch: no WebAssembly parser to
+ *   tier up, and ~10-20% less CPU: upload 95-97 (was 105-109; its peak came before the first PUT ended);
+ * - transfer/garbage-pacer.ts: a young-generation collection every 4 MiB received, a full one after a
+ *   download of 32 MiB or more: download 103 / 104 / 106 / 113, upload 94 / 95 / 97 / 97; the 65
+ *   collections took 36-135 ms of a download's ~2 s CPU. Full collections every 32 MiB cost ~20 ms each
+ *   and did not move the peak; most of the download's remaining ArrayBuffers are live.
+ * What sets the download's peak now: after it, the next round's scan re-hashes the new file (it was
+ *   written within the racy window of its mtime), which starts the hashing worker: ~13 MiB more, on a
+ *   heap whose young generation grew to ~30 MiB committed during the transfer. Not met: still gated.
  * The file is sparse: one random 4 KiB block per MiB, so every chunk is distinct and is uploaded, yet
  * the source takes about 8 MiB of disk (the S3 store and the downloading device hold it whole).
  */
@@ -58,6 +58,7 @@ interface ChildReport {
   fileBackedAtEndBytes: number;
   peakHeapBytes: number;
   peakExternalBytes: number;
+  collections: { collections: number; milliseconds: number };
   cpuMs: number;
 }
 
@@ -157,7 +158,7 @@ describe.skipIf(SIZE === 0)(`a ${SIZE / GIB} GiB file`, () => {
       `upload: peak RSS ${mib(up.maxRssBytes)} (before the first PUT ended ${mib(up.scanPeakRssBytes ?? 0)}; ` +
         `anonymous ${mib(up.peakAnonBytes)}, file-backed ${mib(up.fileBackedAtEndBytes)}), ` +
         `heap ${mib(up.peakHeapBytes)}, external + arrayBuffers ${mib(up.peakExternalBytes)}; ` +
-        `CPU ${up.cpuMs.toFixed(0)} ms`,
+        `CPU ${up.cpuMs.toFixed(0)} ms, forced collections ${JSON.stringify(up.collections)}`,
     );
     expect(up.state, JSON.stringify(up.lastError)).toBe("idle");
     // Every chunk is distinct: the whole file went through the upload path, not a dedup shortcut.
@@ -168,7 +169,7 @@ describe.skipIf(SIZE === 0)(`a ${SIZE / GIB} GiB file`, () => {
       `download: peak RSS ${mib(down.maxRssBytes)} (anonymous ${mib(down.peakAnonBytes)}, ` +
         `file-backed ${mib(down.fileBackedAtEndBytes)}), heap ${mib(down.peakHeapBytes)}, ` +
         `external + arrayBuffers ${mib(down.peakExternalBytes)}; ` +
-        `CPU ${down.cpuMs.toFixed(0)} ms`,
+        `CPU ${down.cpuMs.toFixed(0)} ms, forced collections ${JSON.stringify(down.collections)}`,
     );
     expect(down.state, JSON.stringify(down.lastError)).toBe("idle");
     expect((await stat(join(root, "downloader", "workspace", "big.bin"))).size).toBe(SIZE);

@@ -30,6 +30,7 @@ import { IgnoreRules, TEMP_PREFIX } from "./scan/ignore-rules.ts";
 import { Scanner } from "./scan/scanner.ts";
 import { StateBatch, StateStore } from "./state/state-store.ts";
 import { ChunkCache } from "./transfer/chunk-cache.ts";
+import { nodeHttpFetch } from "./transfer/node-http-fetch.ts";
 import { TransferStats } from "./transfer/stats.ts";
 
 const MAX_ROUNDS = 50;
@@ -39,7 +40,8 @@ export type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
 export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const emitter = new Emitter();
   const fs = options.fileSystem ?? new NodeFileSystem(options.folder);
-  const givenFetch: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
+  // node:http, not the global fetch: see node-http-fetch.ts (memory of big files, issue 5).
+  const givenFetch: FetchLike = options.fetch ?? nodeHttpFetch;
   // Every request tells whether the servers are reachable, so the status says "offline" as soon as
   // one fails for want of a network, not only when the round gives up (its retries can take minutes
   // when a dropped link makes each request wait for its timeout).

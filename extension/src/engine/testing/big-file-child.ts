@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createSyncEngine, type SyncEngineOptions } from "../engine.ts";
+import { pacerCost } from "../transfer/garbage-pacer.ts";
 
 const options = JSON.parse(process.argv[2] as string) as SyncEngineOptions;
 const trace = Boolean(process.env.WSYNC_MEMORY_TRACE);
@@ -16,10 +17,11 @@ const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
  * Resident memory now, in bytes: anonymous (this process's own: heaps, buffers, stacks) and
  * file-backed (mostly the node executable's code, shared with every other node process).
  */
-function resident(): { anon: number; file: number } {
+function resident(): { anon: number; file: number; threads: number } {
   const status = readFileSync("/proc/self/status", "utf8");
   const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
-  return { anon: kib("RssAnon"), file: kib("RssFile") };
+  const threads = Number(/Threads:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return { anon: kib("RssAnon"), file: kib("RssFile"), threads };
 }
 
 const engine = createSyncEngine(options);
@@ -28,14 +30,14 @@ let peakExternal = 0;
 let peakAnon = 0;
 const sampler = setInterval(() => {
   const usage = process.memoryUsage();
-  const { anon, file } = resident();
+  const { anon, file, threads } = resident();
   peakHeap = Math.max(peakHeap, usage.heapUsed);
   peakExternal = Math.max(peakExternal, usage.external + usage.arrayBuffers);
   peakAnon = Math.max(peakAnon, anon);
   if (trace)
     process.stderr.write(
       `memory ${Math.round(performance.now())} ms: rss ${mib(usage.rss)} (anon ${mib(anon)}, file ${mib(file)}), ` +
-        `heap ${mib(usage.heapUsed)}/${mib(usage.heapTotal)}, arrayBuffers ${mib(usage.arrayBuffers)} MiB\n`,
+        `heap ${mib(usage.heapUsed)}/${mib(usage.heapTotal)}, arrayBuffers ${mib(usage.arrayBuffers)} MiB, ${threads} threads\n`,
     );
 }, 50);
 
@@ -62,6 +64,7 @@ process.stdout.write(
     peakHeapBytes: peakHeap,
     peakExternalBytes: peakExternal,
     // The process's CPU time (user + system, all threads): what a change to the transfers costs.
+    collections: pacerCost(),
     cpuMs: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
   })}\n`,
 );

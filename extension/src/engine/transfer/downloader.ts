@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { type ApiClient, type ChunkHash, limits } from "@wsync/shared-protocol";
 import { type FileSystem, joinPath } from "../fs/types.ts";
 import { TEMP_PREFIX } from "../scan/ignore-rules.ts";
+import { settleAfter } from "./garbage-pacer.ts";
 import {
   discardHeld,
   type HeldChunk,
@@ -161,6 +162,7 @@ export async function downloadToTemporary(
     }
     await handle.sync();
     await handle.close();
+    settleAfter(size);
   } catch (error) {
     // Chunks still on their way leave no spill file behind.
     for (const pending of window) void pending.then((held) => discardHeld(deps.fs, held)).catch(() => {});

@@ -3,6 +3,7 @@ import { type ChunkHash, chunkHashFromDigest, limits } from "@wsync/shared-proto
 import { type FileSystem, joinPath, type WriteHandle } from "../fs/types.ts";
 import { TEMP_PREFIX } from "../scan/ignore-rules.ts";
 import type { ChunkSource } from "./downloader.ts";
+import { noteTransferred } from "./garbage-pacer.ts";
 import { PIECE_BYTES } from "./range-body.ts";
 import { StorageError } from "./retry.ts";
 
@@ -44,7 +45,10 @@ export async function* networkPieces(response: Response): AsyncGenerator<Uint8Ar
         throw new StorageError(`GET chunk failed: ${(error as Error).message}`, 0);
       }
       done = result.done;
-      if (result.value) yield result.value;
+      if (result.value) {
+        noteTransferred(result.value.byteLength);
+        yield result.value;
+      }
     }
   } finally {
     // Left early (too many bytes, a full disk): the rest is not downloaded.
