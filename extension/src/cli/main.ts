@@ -6,7 +6,7 @@ import { stdin, stdout } from "node:process";
 import { createInterface } from "node:readline/promises";
 import { ApiClient, isApiError, NOTIFIER_DEFAULTS } from "@wsync/shared-protocol";
 import { Command, InvalidArgumentError } from "commander";
-import { createSyncEngine, type EngineStatus } from "../engine/index.ts";
+import { createSyncEngine, type EngineStatus, enableGarbagePacing } from "../engine/index.ts";
 import { defaultConfigDir, readLogin, stateDirFor, writeLogin } from "./config.ts";
 
 const program = new Command()
@@ -88,6 +88,8 @@ program
       const folder = resolve(folderArg);
       await mkdir(folder, { recursive: true });
       const stateDir = options.stateDir ? resolve(options.stateDir) : stateDirFor(configDir, folder);
+      // The CLI owns its process: it may pace V8's collections, which bounds a big download's memory.
+      enableGarbagePacing();
       const engine = createSyncEngine({
         folder,
         stateDir,

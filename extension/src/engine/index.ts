@@ -12,4 +12,5 @@ export type { FileStat, FileSystem } from "./fs/types.ts";
 export type { DeletedFile, History } from "./history.ts";
 export { conflictedCopyName, isConflictedCopyName } from "./plan/conflict-name.ts";
 export type { SkippedEntry } from "./scan/scanner.ts";
+export { enableGarbagePacing } from "./transfer/garbage-pacer.ts";
 export type { TransferProgress, TransferSnapshot } from "./transfer/stats.ts";

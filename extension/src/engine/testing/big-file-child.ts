@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createSyncEngine, type SyncEngineOptions } from "../engine.ts";
-import { pacerCost } from "../transfer/garbage-pacer.ts";
+import { enableGarbagePacing, pacerCost } from "../transfer/garbage-pacer.ts";
 
 const options = JSON.parse(process.argv[2] as string) as SyncEngineOptions;
 const trace = Boolean(process.env.WSYNC_MEMORY_TRACE);
@@ -24,6 +24,8 @@ function resident(): { anon: number; file: number; threads: number } {
   return { anon: kib("RssAnon"), file: kib("RssFile"), threads };
 }
 
+// A device process of its own, as the CLI runs one: it may pace V8's collections.
+enableGarbagePacing();
 const engine = createSyncEngine(options);
 let peakHeap = 0;
 let peakExternal = 0;

@@ -9,7 +9,9 @@ import { runInNewContext } from "node:vm";
  * collection every PACE_BYTES moved bounds that (about 1 ms each: 2-7% of a download's CPU, measured in
  * the big-file test), and a full one after a big download gives back what it left before the scan
  * that follows starts the hashing worker. The side effect: --expose-gc is set for the process, so
- * vm contexts and workers made later see a `gc` global.
+ * vm contexts and workers made later see a `gc` global. Hence pacing is off until the process's owner
+ * turns it on (enableGarbagePacing: the CLI, which owns its process); the extension host is shared
+ * with other extensions, whose V8 flags are not the engine's to change.
  */
 export const PACE_BYTES = 4 * 1024 * 1024;
 /** A download at least this big is followed by a full collection (tens of ms: rare, and worth it). */
@@ -32,12 +34,19 @@ function obtainGc(): Gc | null {
   }
 }
 
+let enabled = false;
 let gc: Gc | null | undefined;
+
+/** Pacing on for this process: call it only from code that owns the process (a CLI, a test child). */
+export function enableGarbagePacing(): void {
+  enabled = true;
+}
 let sinceCollection = 0;
 let collections = 0;
 let collectionMs = 0;
 
 function collect(type: "minor" | "major"): void {
+  if (!enabled) return;
   gc ??= obtainGc();
   if (!gc) return;
   const started = performance.now();
