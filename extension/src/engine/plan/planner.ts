@@ -352,6 +352,14 @@ export function planSync(input: PlanInput): Plan {
       return;
     }
     const occupant = to === from?.entry.path ? undefined : localView.byPath.get(to);
+    const pull: PullAction = {
+      type: "pull",
+      fileId: request.fileId,
+      remote: r,
+      from: from?.entry ?? null,
+      to,
+      content: request.content,
+    };
     if (occupant && occupant.fileId === null && !handledLocal.has(to)) {
       const isNewThere = !synced.has(request.fileId);
       const sameKind = occupant.entry.kind === (r.isFolder ? "folder" : "file");
@@ -368,14 +376,6 @@ export function planSync(input: PlanInput): Plan {
       actions.push(conflictCopy(occupant, null));
       handledLocal.add(to);
     } else if (occupant && occupant.fileId !== request.fileId) {
-      const pull: PullAction = {
-        type: "pull",
-        fileId: request.fileId,
-        remote: r,
-        from: from?.entry ?? null,
-        to,
-        content: request.content,
-      };
       // Held by a tracked item: it may be moving away this round, or waiting on this one (a swap).
       if (occupant.fileId !== null && from) blocked.set(request.fileId, { pull, by: occupant.fileId });
       else deferred.push({ path: to, reason: "the path is still taken by another item" });
@@ -383,14 +383,7 @@ export function planSync(input: PlanInput): Plan {
     }
     targeted.add(to);
     planned.set(request.fileId, to);
-    actions.push({
-      type: "pull",
-      fileId: request.fileId,
-      remote: r,
-      from: from?.entry ?? null,
-      to,
-      content: request.content,
-    });
+    actions.push(pull);
   }
 
   /** A folder linked to its server twin: what is new inside it now has a parent on the server. */
