@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { chunkHashFromDigest, fileNameProblem } from "@wsync/shared-protocol";
 import { parentPath } from "../fs/types.ts";
-import { EXEC_BIT_SUPPORTED, isExecutable, withExecutable } from "../model/executable.ts";
+import { EXEC_BIT_SUPPORTED, isExecutable, sameExecutable, withExecutable } from "../model/executable.ts";
 import { type RemoteEntry, sameChunks } from "../model/types.ts";
 import type { Action } from "../plan/actions.ts";
 import { UNKNOWN_INODE } from "../plan/local-view.ts";
@@ -122,11 +122,8 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
     );
     return;
   }
-  const mode = EXEC_BIT_SUPPORTED
-    ? withExecutable(from ? from.mode : 0o644, remote.executable ?? false)
-    : from
-      ? from.mode
-      : 0o644;
+  const baseMode = from ? from.mode : 0o644;
+  const mode = EXEC_BIT_SUPPORTED ? withExecutable(baseMode, remote.executable ?? false) : baseMode;
   if (from) await keepChunks(ctx, from, new Set(remote.chunks));
   const temporary = await downloadToTemporary(
     {
@@ -164,13 +161,9 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
   await finish(ctx, remote, to, temporary.chunkSizes);
 }
 
-/** Whether the local file's executable bit is the server's (always, where there is no such bit). */
+/** Whether the local file's executable bit is the server's (a folder has none to compare). */
 function execAgrees(local: LocalEntry, remote: RemoteEntry): boolean {
-  return (
-    !EXEC_BIT_SUPPORTED ||
-    local.kind === "folder" ||
-    isExecutable(local.mode) === (remote.executable ?? false)
-  );
+  return local.kind === "folder" || sameExecutable(local.mode, remote);
 }
 
 async function setExecutable(ctx: ApplyContext, path: string, mode: number, executable: boolean) {
