@@ -26,15 +26,20 @@ afterAll(async () => {
  * it on the server. The delete used to be sent at the old version again and again (version_conflict
  * every round), so the devices never agreed.
  */
+/** C deletes `path` while A renames it to `to`; A syncs first, then C, whose round must not fail. */
+async function deleteHereRenameThere(path: string, to: string): Promise<void> {
+  await c.remove(path);
+  await rename(join(a.folder, path), join(a.folder, to));
+  await a.engine.syncNow();
+  await c.engine.syncNow();
+  expect(c.engine.status().lastError).toBeNull();
+}
+
 describe("a delete here against a rename there", () => {
   it("a file deleted here while renamed there comes back under its new name on every device, and both agree", async () => {
     await a.write("notes/old.txt", "renamed bytes");
     await world.settle();
-    await c.remove("notes/old.txt");
-    await rename(join(a.folder, "notes/old.txt"), join(a.folder, "notes/new.txt"));
-    await a.engine.syncNow();
-    await c.engine.syncNow();
-    expect(c.engine.status().lastError).toBeNull();
+    await deleteHereRenameThere("notes/old.txt", "notes/new.txt");
     expect(c.engine.status().state).toBe("idle");
     await world.settle();
     for (const device of [a, c]) {
@@ -48,11 +53,7 @@ describe("a delete here against a rename there", () => {
     await a.write("box/one.txt", "one");
     await a.write("box/inner/two.txt", "two");
     await world.settle();
-    await c.remove("box");
-    await rename(join(a.folder, "box"), join(a.folder, "crate"));
-    await a.engine.syncNow();
-    await c.engine.syncNow();
-    expect(c.engine.status().lastError).toBeNull();
+    await deleteHereRenameThere("box", "crate");
     await world.settle();
     for (const device of [a, c]) {
       const tree = await device.tree();
