@@ -14,6 +14,7 @@ import {
 import { type ApplyContext, uploadDeps } from "./context.ts";
 import { createFilesBatched } from "./create-batch.ts";
 import { applyMoveCycle } from "./move-cycle.ts";
+import { applyPushMoveCycle } from "./push-cycle.ts";
 
 export interface RoundResult {
   succeeded: number;
@@ -125,6 +126,8 @@ export async function executePlan(roundCtx: ApplyContext, actions: readonly Acti
   // Folders of one depth are independent of each other: their parents are all in earlier groups.
   for (const group of byDepth(of("createFolder"), (a) => a.path))
     await parallel(group, (a) => applyCreateFolder(ctx, a, created));
+  // Rings of local moves before the other pushes: a move waiting on a ring member waits a round.
+  await sequential(of("pushMoveCycle"), (a) => applyPushMoveCycle(ctx, a, created));
   const pushes = of("push");
   await parallel(
     pushes.filter((a) => !a.content),

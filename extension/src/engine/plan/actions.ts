@@ -13,15 +13,16 @@ export type Action =
   | { type: "createFolder"; path: string; parent: ParentRef; name: string }
   /** A file that is new here: upload what the server lacks, then create it. */
   | { type: "createFile"; path: string; parent: ParentRef; name: string; local: LocalEntry }
-  /** Send a local edit (a commit) and/or a local rename or move (a PATCH: no bytes). */
-  | {
-      type: "push";
-      fileId: string;
-      path: string;
-      local: LocalEntry;
-      content: boolean;
-      move: { parent: ParentRef; name: string } | null;
-    }
+  | PushAction
+  /**
+   * Local moves that wait on each other in a ring on the server (a file and a folder trading names,
+   * which the path matching cannot send as edits): each member's new name is held there by the next
+   * member, the last one's by the first. Applied as one step, every move recorded as it succeeds:
+   * the first member goes to `parkName` in its server folder (a name nobody ignores, so any device
+   * just sees a rename), the others follow last to first (each target freed by the one before), then
+   * the first one to its place. Stopped half way, the next plan finds ordinary moves.
+   */
+  | { type: "pushMoveCycle"; pushes: PushAction[]; parkName: string }
   /**
    * Deleted here, not edited or moved there: delete on the server (a folder with what is under it).
    * `version` is the server's version the plan saw; the delete is sent as the one after it.
@@ -49,6 +50,16 @@ export type Action =
    * moved): no transfer. `local` null keeps the local half unknown, forcing a re-read.
    */
   | { type: "adopt"; fileId: string; path: string; remote: RemoteEntry; local: LocalEntry };
+
+/** Send a local edit (a commit) and/or a local rename or move (a PATCH: no bytes). */
+export interface PushAction {
+  type: "push";
+  fileId: string;
+  path: string;
+  local: LocalEntry;
+  content: boolean;
+  move: { parent: ParentRef; name: string } | null;
+}
 
 /**
  * Bring the server's state here: download the content (when `content`) and/or move the local item

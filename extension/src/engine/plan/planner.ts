@@ -6,6 +6,7 @@ import type { Action, Deferred, ParentRef, Plan, PullAction } from "./actions.ts
 import { conflictedCopyName } from "./conflict-name.ts";
 import { type LocalItem, matchLocal } from "./local-view.ts";
 import { planMoveCycles } from "./move-cycles.ts";
+import { planPushCycles } from "./push-cycles.ts";
 import { buildRemoteView } from "./remote-view.ts";
 
 export interface PlanInput {
@@ -298,9 +299,11 @@ export function planSync(input: PlanInput): Plan {
     }
   }
 
+  // Local moves onto names the server still gives other moving items: rings become one step.
+  const pushRings = planPushCycles(actions, { remoteView, localPaths: local, isIgnored });
   // Pulls blocked by each other in a ring become one step; the rest wait for a later round.
-  const rings = planMoveCycles(blocked, actions);
-  return { actions: rings.actions, deferred: [...deferred, ...rings.deferred] };
+  const rings = planMoveCycles(blocked, pushRings.actions);
+  return { actions: rings.actions, deferred: [...deferred, ...pushRings.deferred, ...rings.deferred] };
 
   function parentRefOf(item: LocalItem): ParentRef | null {
     if ("newPath" in item.parent) {

@@ -1,0 +1,109 @@
+import { fileNameProblem } from "@wsync/shared-protocol";
+import { describe, expect, it } from "vitest";
+import type { Action } from "./actions.ts";
+import { planSync } from "./planner.ts";
+import { world } from "./planner-fixtures.ts";
+
+function summary(actions: readonly Action[]): string[] {
+  return actions.map((action) => {
+    switch (action.type) {
+      case "push":
+        return `push ${action.fileId}${action.content ? " content" : ""}${action.move ? ` move->${action.move.name}` : ""}`;
+      case "pushMoveCycle":
+        return `pushMoveCycle ${action.pushes.map((p) => `${p.fileId}->${p.move?.name}${p.content ? " content" : ""}`).join(", ")}`;
+      default:
+        return action.type;
+    }
+  });
+}
+
+/** Inodes as the fixture gives them: 100 + the path's place among the synced paths. */
+const synced = { kind: null, "kind/x": "a file called x", "kind/y": null, "kind/y/inner.txt": "inner" };
+const inode = (path: keyof typeof synced) => 100 + Object.keys(synced).indexOf(path);
+
+describe("planSync: rings of local moves", () => {
+  it("a file and a folder trading names here are one ring of moves, parked under a valid name", () => {
+    const plan = planSync(
+      world({
+        synced,
+        local: {
+          kind: null,
+          "kind/y": { content: "a file called x", inode: inode("kind/x") },
+          "kind/x": { content: null, inode: inode("kind/y") },
+          "kind/x/inner.txt": { content: "inner", inode: inode("kind/y/inner.txt") },
+        },
+      }),
+    );
+    expect(summary(plan.actions)).toEqual(["pushMoveCycle id:kind/x->y, id:kind/y->x"]);
+    expect(plan.deferred).toEqual([]);
+    const ring = plan.actions[0] as Extract<Action, { type: "pushMoveCycle" }>;
+    expect(ring.parkName).toMatch(/^x\.wsync-move-[0-9a-f]{12}$/);
+    expect(fileNameProblem(ring.parkName)).toBeNull();
+  });
+
+  it("an edit of a ring member goes with the ring, committed as its content", () => {
+    const plan = planSync(
+      world({
+        synced,
+        local: {
+          kind: null,
+          "kind/y": { content: "a file called x, edited", inode: inode("kind/x") },
+          "kind/x": { content: null, inode: inode("kind/y") },
+          "kind/x/inner.txt": { content: "inner", inode: inode("kind/y/inner.txt") },
+        },
+      }),
+    );
+    expect(summary(plan.actions)).toEqual(["pushMoveCycle id:kind/x->y content, id:kind/y->x"]);
+  });
+
+  it("a parking name the rules here ignore is not used; with none usable, the moves go as before", () => {
+    const swapped = (ignored: (path: string) => boolean) =>
+      planSync(
+        world({
+          synced,
+          local: {
+            kind: null,
+            "kind/y": { content: "a file called x", inode: inode("kind/x") },
+            "kind/x": { content: null, inode: inode("kind/y") },
+            "kind/x/inner.txt": { content: "inner", inode: inode("kind/y/inner.txt") },
+          },
+          ignored,
+        }),
+      );
+    const plan = swapped((path) => path.startsWith("kind/x.wsync-move-"));
+    expect(summary(plan.actions)).toEqual(["pushMoveCycle id:kind/x->y, id:kind/y->x"]);
+    expect((plan.actions[0] as Extract<Action, { type: "pushMoveCycle" }>).parkName).toMatch(
+      /^wsync-move-[0-9a-f]{12}$/,
+    );
+    const none = swapped((path) => path.includes("wsync-move-"));
+    expect(summary(none.actions).sort()).toEqual(["push id:kind/x move->y", "push id:kind/y move->x"]);
+  });
+
+  it("a chain of local moves is no ring: the head moves now, the one waiting on its name next round", () => {
+    // The folder b went to c, then the file a took the name b.
+    const plan = planSync(
+      world({
+        synced: { a: "content of a", b: null, "b/in.txt": "in b" },
+        local: {
+          b: { content: "content of a", inode: 100 },
+          c: { content: null, inode: 101 },
+          "c/in.txt": { content: "in b", inode: 102 },
+        },
+      }),
+    );
+    expect(summary(plan.actions)).toEqual(["push id:b move->c"]);
+    expect(plan.deferred).toEqual([{ path: "b", reason: "the path is still taken by another item" }]);
+  });
+
+  it("a move onto a name held by an item that stays is left to the server's refusal", () => {
+    const plan = planSync(
+      world({
+        synced: { a: "content of a", b: null },
+        local: { b: null, "b2.txt": { content: "content of a", inode: 100 } },
+        remote: { n1: { path: "b2.txt", content: "made there", version: 1 } },
+      }),
+    );
+    expect(summary(plan.actions)).toContain("push id:a move->b2.txt");
+    expect(plan.actions.some((action) => action.type === "pushMoveCycle")).toBe(false);
+  });
+});
