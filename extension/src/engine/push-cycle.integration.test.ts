@@ -1,8 +1,9 @@
 import { rename } from "node:fs/promises";
 import { join } from "node:path";
-import type { FetchLike } from "@wsync/shared-protocol";
+import { ApiClient, type FetchLike } from "@wsync/shared-protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isConflictedCopyName } from "./plan/conflict-name.ts";
+import { parkNames } from "./plan/push-cycles.ts";
 import { type Device, type Devices, startDevices } from "./testing/devices.ts";
 
 let world: Devices;
@@ -142,6 +143,34 @@ describe("rings of local moves the path matching cannot send as edits", () => {
     });
     expect(transfers(b).bytesDownloaded).toBe(bDownloaded);
     // The restarted engine counts from zero: the moves sent no bytes.
+    expect(transfers(a).bytesUploaded).toBe(0);
+    expect(transfers(a).bytesDownloaded).toBe(0);
+  });
+
+  it("a device stopped after the server parked a ring member, before recording it, still keeps the names", async () => {
+    await a.write("lost/x", "a file called x");
+    await a.write("lost/y/inner.txt", "inside the folder called y");
+    await world.settle();
+    const xId = a.engine.history.fileIdOf("lost/x") as string;
+    expect(xId).toBeTruthy();
+    await a.engine.stop();
+    await renamesOnA([
+      ["lost/x", "lost/t"],
+      ["lost/y", "lost/x"],
+      ["lost/t", "lost/y"],
+    ]);
+    // The ring's first request, as the device sent it; its answer never recorded here.
+    const api = new ApiClient({ baseUrl: world.stack.apiUrl, token: a.session.token });
+    const x = await api.getFile(xId);
+    const park = parkNames(xId, x.version, x.name)[0] as string;
+    await api.moveFile(xId, { version: x.version + 1, name: park, parentId: x.parentId });
+    await world.restart(a);
+    await world.settle();
+    await expectEverywhere("lost", {
+      "lost/x": null,
+      "lost/x/inner.txt": "inside the folder called y",
+      "lost/y": "a file called x",
+    });
     expect(transfers(a).bytesUploaded).toBe(0);
     expect(transfers(a).bytesDownloaded).toBe(0);
   });

@@ -6,7 +6,7 @@ import type { Action, Deferred, ParentRef, Plan, PullAction } from "./actions.ts
 import { conflictedCopyName } from "./conflict-name.ts";
 import { type LocalItem, matchLocal } from "./local-view.ts";
 import { planMoveCycles } from "./move-cycles.ts";
-import { planPushCycles } from "./push-cycles.ts";
+import { parkedByRing, planPushCycles } from "./push-cycles.ts";
 import { buildRemoteView } from "./remote-view.ts";
 
 export interface PlanInput {
@@ -226,6 +226,12 @@ export function planSync(input: PlanInput): Plan {
       } else if (statChanged(b, l)) {
         actions.push({ type: "adopt", fileId, path: l.entry.path, remote: rEntry, local: l.entry });
       }
+      continue;
+    }
+    if (parkedByRing(b, rEntry) && localMoved(b, l) && !localContentChanged(b, l)) {
+      // Our own ring of moves parked it and stopped before recording that: record it where the
+      // server has it, so the next round sends the local move instead of taking the parking name.
+      actions.push({ type: "adopt", fileId, path: l.entry.path, remote: rEntry, local: l.entry });
       continue;
     }
     const lContent = localContentChanged(b, l);

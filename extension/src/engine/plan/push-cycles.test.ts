@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Action } from "./actions.ts";
 import { planSync } from "./planner.ts";
 import { world } from "./planner-fixtures.ts";
+import { parkNames } from "./push-cycles.ts";
 
 function summary(actions: readonly Action[]): string[] {
   return actions.map((action) => {
@@ -105,5 +106,28 @@ describe("planSync: rings of local moves", () => {
     );
     expect(summary(plan.actions)).toContain("push id:a move->b2.txt");
     expect(plan.actions.some((action) => action.type === "pushMoveCycle")).toBe(false);
+  });
+
+  it("a ring member the server holds under its parking name, unrecorded here, is recorded there, not pulled", () => {
+    const moved = {
+      kind: null,
+      "kind/y": { content: "a file called x", inode: inode("kind/x") },
+      "kind/x": { content: null, inode: inode("kind/y") },
+      "kind/x/inner.txt": { content: "inner", inode: inode("kind/y/inner.txt") },
+    };
+    const parked = (name: string) =>
+      planSync(
+        world({
+          synced,
+          local: moved,
+          remote: { "id:kind/x": { path: `kind/${name}`, content: "a file called x", version: 2 } },
+        }),
+      );
+    const plan = parked(parkNames("id:kind/x", 1, "x")[0] as string);
+    // x's name is free there now: y goes this round (a chain, no longer a ring); x next round.
+    expect(summary(plan.actions)).toEqual(["adopt", "push id:kind/y move->x"]);
+    expect(plan.actions[0]).toMatchObject({ fileId: "id:kind/x", path: "kind/y" });
+    // Another name (a rename made there): the server's place wins, as for any move on both sides.
+    expect(summary(parked("renamed there").actions)).toContain("pull");
   });
 });

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { fileNameProblem } from "@wsync/shared-protocol";
 import { joinPath } from "../fs/types.ts";
+import { remoteExecutableChanged } from "../model/executable.ts";
+import { type RemoteEntry, type SyncedEntry, sameChunks } from "../model/types.ts";
 import type { Action, Deferred, Plan, PushAction } from "./actions.ts";
 import { findMoveCycles } from "./move-cycles.ts";
 import type { RemoteView } from "./remote-view.ts";
@@ -92,13 +94,34 @@ function parkNameFor(push: MovingPush, input: PushCycleInput): string | null {
   if (!remote) return null;
   const folder = remote.parentId === null ? "" : input.remoteView.path(remote.parentId);
   if (folder === undefined) return null;
-  const tag = createHash("sha256").update(`${push.fileId}\n${remote.version}`).digest("hex").slice(0, 12);
   const siblings = new Set(input.remoteView.children(remote.parentId).map((entry) => entry.name));
-  for (const name of [`${remote.name}.wsync-move-${tag}`, `wsync-move-${tag}`]) {
+  for (const name of parkNames(push.fileId, remote.version, remote.name)) {
     const path = joinPath(folder, name);
     if (fileNameProblem(name) || siblings.has(name) || input.localPaths.has(path)) continue;
     if (input.isIgnored(path, remote.isFolder)) continue;
     return name;
   }
   return null;
+}
+
+/** The names a ring may park an item under, from its id, its version then and its name then. */
+export function parkNames(fileId: string, version: number, name: string): string[] {
+  const tag = createHash("sha256").update(`${fileId}\n${version}`).digest("hex").slice(0, 12);
+  return [`${name}.wsync-move-${tag}`, `wsync-move-${tag}`];
+}
+
+/**
+ * Whether the server's only change to a synced item is a ring of ours parking it (the move after
+ * `synced`, in its folder, to a parking name of it): a device stopped after the server took that
+ * move and before recording it.
+ */
+export function parkedByRing(synced: SyncedEntry, remote: RemoteEntry): boolean {
+  return (
+    remote.version === synced.version + 1 &&
+    remote.parentId === synced.parentId &&
+    remote.isFolder === synced.isFolder &&
+    sameChunks(remote.chunks, synced.chunks) &&
+    !remoteExecutableChanged(synced, remote) &&
+    parkNames(synced.fileId, synced.version, synced.name).includes(remote.name)
+  );
 }
