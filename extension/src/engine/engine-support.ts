@@ -33,31 +33,53 @@ export function syncedPaths(synced: ReadonlyMap<string, SyncedEntry>): Map<strin
  * an unchanged file (same size, mtime and inode) is not read again after a restart.
  */
 export function seedEntries(synced: ReadonlyMap<string, SyncedEntry>): LocalEntry[] {
-  const paths = syncedPaths(synced);
   const entries: LocalEntry[] = [];
-  for (const [fileId, path] of paths) {
-    const entry = synced.get(fileId) as SyncedEntry;
-    if (entry.isFolder || entry.inode === UNKNOWN_INODE || entry.chunkSizes.length !== entry.chunks.length)
-      continue;
-    let offset = 0;
-    const chunks: ChunkRef[] = entry.chunks.map((hash, index) => {
-      const size = entry.chunkSizes[index] as number;
-      const ref = { hash, offset, size };
-      offset += size;
-      return ref;
-    });
-    entries.push({
-      path,
-      kind: "file",
-      size: entry.size,
-      mtimeMs: entry.mtimeMs,
-      ctimeMs: entry.ctimeMs,
-      inode: entry.inode,
-      mode: entry.mode,
-      chunks,
-    });
+  for (const [fileId, path] of syncedPaths(synced)) {
+    const entry = localEntryOf(path, synced.get(fileId) as SyncedEntry);
+    if (entry) entries.push(entry);
   }
   return entries;
+}
+
+/**
+ * The files a round downloaded, as the scanner should know them: the synced records their downloads
+ * committed (chunks and the stat after the rename). One whose record holds no local half (the file
+ * changed at once) is left out: the scanner reads it in full.
+ */
+export function writtenEntries(
+  store: { synced: ReadonlyMap<string, SyncedEntry> },
+  written: ReadonlyMap<string, { fileId: string; knownAt: number }> = new Map(),
+): Array<{ entry: LocalEntry; knownAt: number }> {
+  const entries: Array<{ entry: LocalEntry; knownAt: number }> = [];
+  for (const [path, { fileId, knownAt }] of written) {
+    const synced = store.synced.get(fileId);
+    const entry = synced && localEntryOf(path, synced);
+    if (entry) entries.push({ entry, knownAt });
+  }
+  return entries;
+}
+
+/** A synced file as the scanner knows a file on disk; null when its local half is not known. */
+export function localEntryOf(path: string, entry: SyncedEntry): LocalEntry | null {
+  if (entry.isFolder || entry.inode === UNKNOWN_INODE || entry.chunkSizes.length !== entry.chunks.length)
+    return null;
+  let offset = 0;
+  const chunks: ChunkRef[] = entry.chunks.map((hash, index) => {
+    const size = entry.chunkSizes[index] as number;
+    const ref = { hash, offset, size };
+    offset += size;
+    return ref;
+  });
+  return {
+    path,
+    kind: "file",
+    size: entry.size,
+    mtimeMs: entry.mtimeMs,
+    ctimeMs: entry.ctimeMs,
+    inode: entry.inode,
+    mode: entry.mode,
+    chunks,
+  };
 }
 
 /**

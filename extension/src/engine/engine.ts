@@ -14,9 +14,10 @@ import type { ApplyContext } from "./apply/context.ts";
 import { executePlan } from "./apply/executor.ts";
 import { isParkPath, recoverParked } from "./apply/park.ts";
 import { DEFAULT_CHUNKING } from "./chunking/chunker.ts";
-import { type ChunkHasher, InlineHasher, WorkerHasher } from "./chunking/hasher.ts";
+import { InlineHasher, WorkerHasher } from "./chunking/hasher.ts";
+import { OnDemandHasher } from "./chunking/on-demand-hasher.ts";
 import type { SyncEngine, SyncEngineOptions } from "./engine-options.ts";
-import { locatorOf, lockStateDir, seedEntries, syncedPaths } from "./engine-support.ts";
+import { locatorOf, lockStateDir, seedEntries, syncedPaths, writtenEntries } from "./engine-support.ts";
 import { type ConflictEvent, Emitter, type EngineState, type EngineStatus } from "./events.ts";
 import { NodeFileSystem } from "./fs/node-fs.ts";
 import { baseName, type WatchHandle } from "./fs/types.ts";
@@ -68,7 +69,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
   const now = options.now ?? (() => new Date());
   const chunking = options.chunking ?? DEFAULT_CHUNKING;
   const concurrency = options.concurrency ?? 4;
-  let hasher: ChunkHasher | undefined;
+  let hasher: OnDemandHasher | undefined;
   let store: StateStore | undefined;
   let cache: ChunkCache | undefined;
   let scanner: Scanner | undefined;
@@ -191,6 +192,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         await pullChanges(api, st);
       }
       await scan();
+      await hasher?.release();
       let progressed = true;
       const applied = new Set<string>();
       // The last round's failure, if any: a round that ends with failed actions must not report idle.
@@ -210,6 +212,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         if (plan.actions.length === 0) break;
         const ctx = applyContext(st, s);
         const result = await executePlan(ctx, plan.actions);
+        s.learnWritten(writtenEntries(st, ctx.written));
         if (ctx.signal.aborted) {
           await s.rescan([...ctx.touched]);
           break;
@@ -222,6 +225,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         }
         await s.rescan([...ctx.touched, ...dirty]);
         dirty.clear();
+        await hasher?.release();
         if (result.failed.length > 0) await pullChanges(api, st);
         progressed = result.succeeded > 0;
         if (!progressed) scheduleRetry();
@@ -278,6 +282,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       onProgress: (progress) => emitter.emit("transfer", progress),
       signal: cycleAbort.signal,
       touched: new Set(),
+      written: new Map(),
     };
   }
 
@@ -299,7 +304,9 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
       const cacheBytes = options.chunkCacheBytes ?? 256 * 1024 * 1024;
       cache =
         cacheBytes > 0 ? await ChunkCache.open(join(options.stateDir, "chunks"), cacheBytes) : undefined;
-      hasher = options.hashThreads === 0 ? new InlineHasher() : new WorkerHasher(options.hashThreads);
+      hasher = new OnDemandHasher(() =>
+        options.hashThreads === 0 ? new InlineHasher() : new WorkerHasher(options.hashThreads),
+      );
       scanner = new Scanner(fs, rules, { chunking, hasher, concurrency });
       scanner.seed(seedEntries(store.synced));
       state = paused ? "paused" : "idle";

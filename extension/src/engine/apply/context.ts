@@ -34,6 +34,11 @@ export interface ApplyContext {
   present?: Set<ChunkHash>;
   /** Local paths this round wrote, renamed or deleted: rescanned before the next round. */
   touched: Set<string>;
+  /**
+   * Files this round downloaded into place (path to item), with a time no later than their rename:
+   * the scanner checks the chunks they were written with rather than cutting them again.
+   */
+  written?: Map<string, { fileId: string; knownAt: number }>;
 }
 
 /** The disk moved on since the scan: the action waits for the next round, which sees the change. */

@@ -58,6 +58,14 @@ export interface FileSystem {
   watch?(onChange: (path: string | null) => void, onError: (error: Error) => void): WatchHandle;
 }
 
+/** Whether two stats describe the same unchanged file: size, mtime and inode, as the issue asks. */
+export function unchangedStat(
+  a: Pick<FileStat, "size" | "mtimeMs" | "inode">,
+  b: Pick<FileStat, "size" | "mtimeMs" | "inode">,
+): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.inode === b.inode;
+}
+
 export function parentPath(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "" : path.slice(0, slash);

@@ -2,8 +2,17 @@ import pLimit from "p-limit";
 import { type ChunkRef, chunkFile, FileUnstableError } from "../chunking/chunk-file.ts";
 import type { ChunkingOptions } from "../chunking/chunker.ts";
 import type { ChunkHasher } from "../chunking/hasher.ts";
-import { baseName, type FileStat, type FileSystem, isWithin, joinPath, parentPath } from "../fs/types.ts";
+import {
+  baseName,
+  type FileStat,
+  type FileSystem,
+  isWithin,
+  joinPath,
+  parentPath,
+  unchangedStat,
+} from "../fs/types.ts";
 import { IgnoreRules, SYNCIGNORE, TEMP_PREFIX } from "./ignore-rules.ts";
+import { verifyChunks } from "./verify-chunks.ts";
 
 /** A file or folder on disk as the last scan saw it; a file with its chunks. */
 export interface LocalEntry {
@@ -41,11 +50,6 @@ export interface ScannerOptions {
  */
 export const RACY_WINDOW_MS = 2_000;
 
-/** Whether two stats describe the same unchanged file: size, mtime and inode, as the issue asks. */
-export function unchangedStat(a: Pick<FileStat, "size" | "mtimeMs" | "inode">, b: FileStat): boolean {
-  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.inode === b.inode;
-}
-
 /**
  * Walks the folder and keeps a picture of it: every file and folder that is not ignored, files with
  * their chunks. A file whose size, mtime and inode match what is already known (at its path, or
@@ -75,6 +79,19 @@ export class Scanner {
     for (const entry of entries) {
       this.entries.set(entry.path, entry);
       this.readAt.delete(entry.path);
+      this.byInode.set(entry.inode, entry);
+    }
+  }
+
+  /**
+   * Files the engine itself has just written (a download renamed into place), with the chunks it
+   * verified: the next visit checks those chunks instead of cutting and hashing the file again.
+   * `knownAt` is no later than the rename, so a write by anyone after it still meets the racy check.
+   */
+  learnWritten(written: Iterable<{ entry: LocalEntry; knownAt: number }>): void {
+    for (const { entry, knownAt } of written) {
+      this.record(entry);
+      this.readAt.set(entry.path, knownAt);
       this.byInode.set(entry.inode, entry);
     }
   }
@@ -191,11 +208,14 @@ export class Scanner {
 
   private async visitFile(path: string, stat: FileStat): Promise<void> {
     const known = this.entries.get(path);
-    if (known && known.kind === "file" && unchangedStat(known, stat) && this.settled(known)) {
-      // The same bytes, but a chmod leaves size and mtime alone: record the mode (the executable bit
-      // syncs) without reading the file again.
-      if (known.mode !== stat.mode) this.record({ ...known, ...statFields(stat) });
-      return;
+    if (known && known.kind === "file" && unchangedStat(known, stat)) {
+      if (this.settled(known)) {
+        // The same bytes, but a chmod leaves size and mtime alone: record the mode (the executable bit
+        // syncs) without reading the file again.
+        if (known.mode !== stat.mode) this.record({ ...known, ...statFields(stat) });
+        return;
+      }
+      if (await this.stillHolds(known)) return;
     }
     const moved = this.byInode.get(stat.inode);
     if (
@@ -228,6 +248,19 @@ export class Scanner {
       else this.skipped.set(path, { path, reason: "unreadable", detail: (error as Error).message });
       // Keep what was known: a file we cannot read now is not a deleted one.
     }
+  }
+
+  /**
+   * A racily clean file checked against the chunks known for it (SHA-256 alone, no cutting): what a
+   * file the engine has just downloaded costs to confirm, and an editor's second save event too.
+   */
+  private async stillHolds(known: LocalEntry): Promise<boolean> {
+    const readStart = (this.options.now ?? Date.now)();
+    const stat = await verifyChunks(this.fs, known.path, known.chunks, known).catch(() => null);
+    if (!stat) return false;
+    this.readAt.set(known.path, readStart);
+    this.record({ ...known, ...statFields(stat) });
+    return true;
   }
 
   /** Whether an entry's stat can vouch for its bytes: not read within the racy window of its mtime. */

@@ -39,7 +39,7 @@ const sampler = setInterval(() => {
   if (trace)
     process.stderr.write(
       `memory ${Math.round(performance.now())} ms: rss ${mib(usage.rss)} (anon ${mib(anon)}, file ${mib(file)}), ` +
-        `heap ${mib(usage.heapUsed)}/${mib(usage.heapTotal)}, arrayBuffers ${mib(usage.arrayBuffers)} MiB, ${threads} threads\n`,
+        `heap ${mib(usage.heapUsed)}/${mib(usage.heapTotal)}, external ${mib(usage.external)}, arrayBuffers ${mib(usage.arrayBuffers)} MiB, ${threads} threads\n`,
     );
 }, 50);
 
