@@ -130,4 +130,40 @@ describe("planSync: rings of local moves", () => {
     // Another name (a rename made there): the server's place wins, as for any move on both sides.
     expect(summary(parked("renamed there").actions)).toContain("pull");
   });
+
+  it("a move onto the name of an item deleted here waits for the delete; a create onto its own name waits too", () => {
+    // A rotation of a file x, a folder y and a file z (z -> x, y -> z, x -> y): x is matched by path
+    // (an edit), z is deleted, the file at y is new.
+    const plan = planSync(
+      world({
+        synced: { x: "content of x", y: null, "y/inner.txt": "inner", z: "content of z" },
+        local: {
+          x: { content: "content of z", inode: 103 },
+          y: { content: "content of x", inode: 100 },
+          z: { content: null, inode: 101 },
+          "z/inner.txt": { content: "inner", inode: 102 },
+        },
+      }),
+    );
+    expect(summary(plan.actions).sort()).toEqual(["deleteRemote", "push id:x content"]);
+    expect(plan.deferred).toEqual([
+      { path: "z", reason: "the path is still taken by another item" },
+      { path: "y", reason: "the name is still taken by an item moving away" },
+    ]);
+  });
+
+  it("a folder made here on the name of an item moving away waits a round, with what is in it", () => {
+    const plan = planSync(
+      world({
+        synced: { x: "content of x" },
+        local: { x2: { content: "content of x", inode: 100 }, x: null, "x/new.txt": "new", "x/sub": null },
+      }),
+    );
+    expect(summary(plan.actions)).toEqual(["push id:x move->x2"]);
+    expect(plan.deferred.map((d) => `${d.path}: ${d.reason}`).sort()).toEqual([
+      "x/new.txt: its folder is not on the server yet",
+      "x/sub: its folder is not on the server yet",
+      "x: the name is still taken by an item moving away",
+    ]);
+  });
 });

@@ -3,7 +3,7 @@ import { fileNameProblem } from "@wsync/shared-protocol";
 import { joinPath } from "../fs/types.ts";
 import { remoteExecutableChanged } from "../model/executable.ts";
 import { type RemoteEntry, type SyncedEntry, sameChunks } from "../model/types.ts";
-import type { Action, Deferred, Plan, PushAction } from "./actions.ts";
+import type { Action, Deferred, ParentRef, Plan, PushAction } from "./actions.ts";
 import { findMoveCycles } from "./move-cycles.ts";
 import type { RemoteView } from "./remote-view.ts";
 
@@ -22,26 +22,41 @@ type MovingPush = PushAction & { move: NonNullable<PushAction["move"]> };
  * send as edits) none can go first: the ring becomes one `pushMoveCycle` step. In a chain (the
  * holder moves elsewhere) the waiting move waits a round, and its edit, if any, goes now: sent
  * together, the server would refuse whichever came first and it would end as a conflicted copy.
- * Moves onto a name held by an item that stays are left alone (the server's refusal makes ours the copy).
+ * So does a move onto the name of an item deleted here (the delete goes after the moves), and a
+ * create onto a name whose holder moves later (a folder is created before the moves go: it waits
+ * for any holder that moves). Moves onto a name held by an item that stays are left alone (the
+ * server's refusal makes ours the copy).
  */
 export function planPushCycles(actions: readonly Action[], input: PushCycleInput): Plan {
-  const { remoteView } = input;
   const moving = new Map<string, MovingPush>();
+  const deleting = new Set<string>();
   for (const action of actions) {
     if (action.type === "push" && action.move) moving.set(action.fileId, action as MovingPush);
+    if (action.type === "deleteRemote") deleting.add(action.fileId);
   }
+  // Names by folder, built for the folders asked about (a create in a big folder is one look-up).
+  const namesIn = new Map<string | null, Map<string, string>>();
+  const holderOf = (parent: ParentRef, name: string, self?: string): string | undefined => {
+    if (!("fileId" in parent)) return undefined; // a folder new this round holds nothing yet
+    let names = namesIn.get(parent.fileId);
+    if (!names) {
+      names = new Map(input.remoteView.children(parent.fileId).map((entry) => [entry.name, entry.fileId]));
+      namesIn.set(parent.fileId, names);
+    }
+    const holder = names.get(name);
+    return holder === self ? undefined : holder;
+  };
   const blockedBy = new Map<string, string>();
+  /** Items whose move waits for a later round. */
+  const waiting = new Set<string>();
   for (const [fileId, push] of moving) {
-    if (!("fileId" in push.move.parent)) continue; // a folder new this round holds nothing yet
-    const holder = remoteView
-      .children(push.move.parent.fileId)
-      .find((entry) => entry.name === push.move.name && entry.fileId !== fileId);
-    if (holder && moving.has(holder.fileId)) blockedBy.set(fileId, holder.fileId);
+    const holder = holderOf(push.move.parent, push.move.name, fileId);
+    if (holder !== undefined && moving.has(holder)) blockedBy.set(fileId, holder);
+    else if (holder !== undefined && deleting.has(holder)) waiting.add(fileId);
   }
-  if (blockedBy.size === 0) return { actions: [...actions], deferred: [] };
+  if (moving.size === 0) return { actions: [...actions], deferred: [] };
 
   const rings: Action[] = [];
-  const replaced = new Map<string, PushAction | null>();
   const inRing = new Set<string>();
   for (const cycle of findMoveCycles(blockedBy)) {
     const ring = planRing(
@@ -50,27 +65,52 @@ export function planPushCycles(actions: readonly Action[], input: PushCycleInput
     );
     // No usable parking name: each move is sent and meets the refusal as before (never deferred:
     // none of them would ever go first).
+    if (ring) rings.push(ring);
     for (const fileId of cycle) inRing.add(fileId);
-    if (!ring) continue;
-    rings.push(ring);
-    for (const fileId of cycle) replaced.set(fileId, null);
+    if (!ring) for (const fileId of cycle) moving.delete(fileId);
   }
+  for (const fileId of blockedBy.keys()) if (!inRing.has(fileId)) waiting.add(fileId);
+
   const deferred: Deferred[] = [];
-  for (const [fileId] of blockedBy) {
-    if (inRing.has(fileId)) continue;
-    const push = moving.get(fileId) as MovingPush;
-    replaced.set(fileId, push.content ? { ...push, move: null } : null);
-    deferred.push({ path: push.path, reason: "the path is still taken by another item" });
-  }
+  const defer = (path: string, reason: string) => deferred.push({ path, reason });
+  /** Folders not created this round: what goes into them waits too. */
+  const notCreated: string[] = [];
   const kept: Action[] = [];
   for (const action of actions) {
-    if (action.type !== "push" || !replaced.has(action.fileId)) kept.push(action);
-    else {
-      const instead = replaced.get(action.fileId);
-      if (instead) kept.push(instead);
-    }
+    if (action.type === "push" && waiting.has(action.fileId)) {
+      if (action.content) kept.push({ ...action, move: null });
+      defer(action.path, "the path is still taken by another item");
+    } else if (action.type === "push" && inRing.has(action.fileId) && moving.has(action.fileId)) {
+      // Sent as part of its ring.
+    } else if (action.type === "createFolder" || action.type === "createFile") {
+      const holder = holderOf(action.parent, action.name);
+      const holderLeavesLater =
+        holder !== undefined &&
+        (waiting.has(holder) || (action.type === "createFolder" && moving.has(holder)));
+      if (!holderLeavesLater) kept.push(action);
+      else {
+        defer(action.path, "the name is still taken by an item moving away");
+        if (action.type === "createFolder") notCreated.push(action.path);
+      }
+    } else kept.push(action);
   }
-  return { actions: [...kept, ...rings], deferred };
+  const inside = (path: string) => notCreated.some((folder) => path.startsWith(`${folder}/`));
+  const result: Action[] = [];
+  for (const action of kept) {
+    if (action.type === "createFolder" || action.type === "createFile") {
+      if (inside(action.path)) defer(action.path, "its folder is not on the server yet");
+      else result.push(action);
+    } else if (
+      action.type === "push" &&
+      action.move &&
+      "newPath" in action.move.parent &&
+      inside(action.path)
+    ) {
+      if (action.content) result.push({ ...action, move: null });
+      defer(action.path, "its new folder is not on the server yet");
+    } else result.push(action);
+  }
+  return { actions: [...result, ...rings], deferred };
 }
 
 /** The ring as one step, starting with a member that can be parked; null when none can. */
