@@ -40,9 +40,9 @@ function byDepth<A>(list: A[], pathOf: (action: A) => string): A[][] {
  * Applies a plan in phases whose order keeps every step safe on its own: local bookkeeping and
  * conflicted copies first; then what comes from the server (folders before what goes in them, rings
  * of moves after the folders); local deletes (after items moved out); folders created on the server;
- * edits and moves sent; server deletes (after items moved out); new files created (after a delete
- * freed their name). A failed step never
- * stops the others: each checks its own preconditions, and the next round plans again from the facts.
+ * rings of local moves, then the other edits and moves sent; server deletes (after items moved out);
+ * new files created (after a delete freed their name). A failed step never stops the others: each
+ * checks its own preconditions, and the next round plans again from the facts.
  */
 export async function executePlan(roundCtx: ApplyContext, actions: readonly Action[]): Promise<RoundResult> {
   const present = new Set<ChunkHash>();
