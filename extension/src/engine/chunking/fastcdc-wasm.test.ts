@@ -2,9 +2,9 @@ import { createCipheriv, createHash } from "node:crypto";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { BoundaryFinder, ChunkSizes } from "./chunker.ts";
-import { FastCdc } from "./fastcdc.ts";
+import { FastCdc, GEAR } from "./fastcdc.ts";
 import { WasmFastCdc } from "./fastcdc-wasm.ts";
-import { WINDOW_BYTES } from "./gear-scan-wasm.ts";
+import { createScanRing, WINDOW_BYTES } from "./gear-scan-wasm.ts";
 
 interface Chunk {
   offset: number;
@@ -63,6 +63,54 @@ describe("WasmFastCdc (the engine's FastCDC)", () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it("gives the reference chunks when blocks lie in a scan ring (scanned in place), mixed with blocks outside it", () => {
+    const ring = createScanRing(20_000);
+    fc.assert(
+      fc.property(
+        // size "max": lengths up to the maximum, not fast-check's small default (no cuts at all).
+        fc.uint8Array({ minLength: 0, maxLength: 30_000, size: "max" }),
+        sizesArbitrary,
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 9000 }), fc.boolean(), fc.nat()), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        (data, sizes, split) => {
+          // Each block is copied to a random place in the ring, or pushed from where it is.
+          const finder = new WasmFastCdc(sizes);
+          const ends: number[] = [];
+          let offset = 0;
+          for (let next = 0; offset < data.length; next++) {
+            const [wanted, inRing, at] = split[next % split.length] as [number, boolean, number];
+            const size = Math.min(wanted, data.length - offset);
+            let block: Uint8Array = data.subarray(offset, offset + size);
+            if (inRing) {
+              const start = at % (ring.length - size + 1);
+              ring.bytes.set(block, start);
+              block = ring.bytes.subarray(start, start + size);
+            }
+            const cuts: number[] = [];
+            finder.push(block, cuts);
+            for (const cut of cuts) ends.push(offset + cut);
+            offset += size;
+          }
+          const reference: number[] = [];
+          new FastCdc(sizes).push(data, reference);
+          expect(ends).toEqual(reference);
+          if (data.length >= 2 * sizes.max) expect(ends.length).toBeGreaterThan(0);
+        },
+      ),
+      // Shrinking inputs this long takes minutes: the first counterexample says enough.
+      { numRuns: 150, endOnFailure: true },
+    );
+  });
+
+  it("a ring's scanner scans only blocks in that ring: it has no window to copy others into", () => {
+    const ring = createScanRing(4096);
+    const scanner = ring.scannerFor(GEAR);
+    expect(scanner.scan(ring.bytes.subarray(100, 200), 0, 100, 0, 0xffffffff)).toBe(-1);
+    expect(() => scanner.scan(new Uint8Array(100), 0, 100, 0, 0xffffffff)).toThrow(RangeError);
   });
 
   it("gives the reference chunks with low-entropy data, where masks match often or never", () => {

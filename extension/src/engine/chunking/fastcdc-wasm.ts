@@ -5,19 +5,24 @@
  */
 import type { BoundaryFinder, ChunkSizes } from "./chunker.ts";
 import { type FastCdcParameters, fastCdcParameters, GEAR } from "./fastcdc.ts";
-import { GearScanner } from "./gear-scan-wasm.ts";
+import { GearScanner, scanRingOf } from "./gear-scan-wasm.ts";
 
 let shared: GearScanner | undefined;
 
-/** One scanner per thread, made on first use: every finder's scan is synchronous, so they share it. */
-function scanner(): GearScanner {
+/**
+ * The scanner for a block: the ring's own when the block lies in a `ScanRing` (scanned in place),
+ * else one per thread that copies, made on first use. Every finder's scan is synchronous, so finders
+ * share them.
+ */
+function scannerFor(block: Uint8Array): GearScanner {
+  const ring = scanRingOf(block.buffer);
+  if (ring) return ring.scannerFor(GEAR);
   shared ??= new GearScanner(GEAR);
   return shared;
 }
 
 export class WasmFastCdc implements BoundaryFinder {
   private readonly parameters: FastCdcParameters;
-  private readonly scanner = scanner();
   /** Bytes of the current chunk seen so far. */
   private position = 0;
   private hash = 0;
@@ -28,7 +33,7 @@ export class WasmFastCdc implements BoundaryFinder {
 
   push(block: Uint8Array, cuts: number[]): void {
     const { min, avg, max, maskSmall, maskLarge } = this.parameters;
-    const scanner = this.scanner;
+    const scanner = scannerFor(block);
     const n = block.length;
     let i = 0;
     let position = this.position;

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from "node:crypto";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
+import { createScanRing, type ScanRing } from "./gear-scan-wasm.ts";
 
 /**
  * SHA-256 of consecutive chunks of one stream. Blocks are handed over (the hasher may move them to
@@ -110,13 +111,15 @@ interface WorkerSlot {
  * One stream stays on one worker (a hash state cannot move); streams of different files spread out.
  * Blocks are read straight into a fixed ring of shared memory that the workers hash from: bytes are
  * never copied between threads, and however many files are chunked at once, block memory stays the
- * ring's size (a stream waits for a free slot in `acquire`).
+ * ring's size (a stream waits for a free slot in `acquire`). The ring is WebAssembly memory, so the
+ * cut-point search scans each block where it lies too (a copy per block cost ~15 % CPU per byte).
  */
 export class WorkerHasher implements ChunkHasher {
   /** Started by the first stream: an engine that only downloads, or idles, pays for no thread. */
   private slots: WorkerSlot[] | undefined;
   private readonly handlers = new Map<number, (digests: Uint8Array[], seq: number) => void>();
-  private readonly ring: SharedArrayBuffer;
+  /** Shared memory the cut-point search scans blocks in place in, as the workers hash them there. */
+  private readonly ring: ScanRing;
   readonly blockBytes: number;
   private readonly free: number[] = [];
   private readonly slotWaiters: Array<(slot: number) => void> = [];
@@ -132,7 +135,7 @@ export class WorkerHasher implements ChunkHasher {
     this.blockBytes = options.blockBytes ?? WORKER_BLOCK_BYTES;
     // Enough for every stream's blocks in flight and one read ahead; more only holds memory.
     const ringBlocks = options.ringBlocks ?? maxInFlight + 4;
-    this.ring = new SharedArrayBuffer(this.blockBytes * ringBlocks);
+    this.ring = createScanRing(this.blockBytes * ringBlocks);
     for (let slot = 0; slot < ringBlocks; slot++) this.free.push(slot);
   }
 
@@ -146,7 +149,7 @@ export class WorkerHasher implements ChunkHasher {
       });
       worker.unref();
       const slot: WorkerSlot = { worker, load: 0, busy: new Set() };
-      worker.postMessage({ type: "ring", ring: this.ring });
+      worker.postMessage({ type: "ring", ring: this.ring.memory.buffer });
       worker.on("message", (message: { job: number; seq: number; digests: Uint8Array[]; slot: number }) => {
         if (message.slot >= 0) {
           slot.busy.delete(message.slot);
@@ -224,13 +227,14 @@ export class WorkerHasher implements ChunkHasher {
           throw failed ?? new Error("hash stream already ended");
         }
         held.add(index);
-        return new Uint8Array(this.ring, index * this.blockBytes, size);
+        return this.ring.bytes.subarray(index * this.blockBytes, index * this.blockBytes + size);
       },
       write: async (block, cuts) => {
         if (failed) throw failed;
         const seq = sent++;
-        if (block.buffer === this.ring) {
-          const index = Math.floor(block.byteOffset / this.blockBytes);
+        const ring = this.ring.bytes;
+        if (block.buffer === ring.buffer) {
+          const index = Math.floor((block.byteOffset - ring.byteOffset) / this.blockBytes);
           held.delete(index);
           slot.busy.add(index);
           const message = { type: "data", job, seq, slot: index, byteOffset: block.byteOffset };
