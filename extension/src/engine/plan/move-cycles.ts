@@ -77,6 +77,8 @@ function touchedPaths(action: Action): string[] {
     case "createFile":
     case "createFolder":
       return [action.path];
+    case "pushMoveCycle":
+      return action.pushes.map((push) => push.path);
     default:
       return [];
   }

@@ -166,4 +166,25 @@ describe("planSync: rings of local moves", () => {
       "x: the name is still taken by an item moving away",
     ]);
   });
+
+  it("a ring of local moves inside a folder that a ring from the server moves waits for that ring", () => {
+    const plan = planSync(
+      world({
+        synced: { a: null, "a/x": "a file called x", "a/y": null, "a/y/in.txt": "in", b: null },
+        remote: {
+          "id:a": { path: "b", content: null, version: 2 },
+          "id:b": { path: "a", content: null, version: 2 },
+        },
+        local: {
+          a: null,
+          b: null,
+          "a/y": { content: "a file called x", inode: 101 },
+          "a/x": { content: null, inode: 102 },
+          "a/x/in.txt": { content: "in", inode: 103 },
+        },
+      }),
+    );
+    expect(plan.actions.map((action) => action.type)).toEqual(["moveCycle"]);
+    expect(plan.deferred.map((d) => d.reason)).toEqual(["its folder is moving this round"]);
+  });
 });
