@@ -13,43 +13,36 @@ import type { SyncEngineOptions } from "./engine.ts";
 /**
  * Memory stays bounded whatever the file size (issue 5: a 5 GB file under about 100 MB), measured as
  * the peak resident set of a device process, for the upload and for the download on another device
- * (both are measured before either is judged). Runs only with WSYNC_BIG_FILE_GIB set (e.g. 1, or 5 for
- * the issue's size; 1 GiB takes about 40 s here): NOT MET yet, so it cannot be part of the green suite.
+ * (both are measured before either is judged). 0.5 GiB by default (about 25 s here); WSYNC_BIG_FILE_GIB
+ * sets another size (5 for the issue's), 0 skips it. The limit is 100 MiB of resident memory, of
+ * which about 44 MiB is the node executable's code, file-backed and shared with every node process.
  *
- * Measured 2026-11-27 (session 3), plain node on the bundle, peak RSS upload / download:
- *   0.25 GiB: 102-110 / 119-135 MiB;  1 GiB: 112 / 132 MiB  (before this session, 0.25 GiB: 141 / 122-133).
- * Where it goes (the child's WSYNC_MEMORY_TRACE=1 samples; perf on the growth):
- * - about 44 MiB is file-backed: the node executable's code, shared with every node process; the
- *   process's own (anonymous) memory peaks at about 68 MiB uploading, 87 MiB downloading (1 GiB);
- * - about 31 MiB anonymous before any work: V8 heap (~19 MiB total) and Node's own;
- * - block memory of the scan is now a fixed 8 MiB ring shared with the hashing worker (~9 MiB more);
- * - about 25 MiB for a moment when the traffic starts: V8's optimizing compiler tiering up the
- *   WebAssembly HTTP parser of Node's fetch (undici's llhttp), seen with perf as TurboFan register
- *   allocation zones; gone with WSYNC_CHILD_NODE_ARGS=--liftoff-only (upload peak then ~92-102 MiB);
- * - downloads: up to ~80 MiB of response pieces that undici allocates per socket read, garbage until
- *   V8 collects it (its external-memory trigger), and the young generation growing under that load.
- * Later in session 3 (0.25 GiB, peak RSS upload / download, runs in order on a loaded machine):
- * - the spill file is read back through one reused buffer, not a fresh 1 MiB per read: download
- *   116 / 119 / 119 (was 119 / 127 / 129 / 129);
- * - the engine's HTTP is node:http (transfer/node-http-fetch.ts), not fetch: no WebAssembly parser to
- *   tier up, and ~10-20% less CPU: upload 95-97 (was 105-109; its peak came before the first PUT ended);
- * - transfer/garbage-pacer.ts: a young-generation collection every 4 MiB received, a full one after a
- *   download of 32 MiB or more: download 103 / 104 / 106 / 113, upload 94 / 95 / 97 / 97; the 65
- *   collections took 36-135 ms of a download's ~2 s CPU. Full collections every 32 MiB cost ~20 ms each
- *   and did not move the peak; most of the download's remaining ArrayBuffers are live. 1 GiB, 3 runs:
- *   upload 104 / 103, download 117 / 120 (256 young collections, ~0.23 s of ~8 s CPU); pacing the
- *   upload too (a young collection per chunk sent) did not help: 112 / 116.
- *   Both directions carry ~10 MiB of V8 young generation grown under the traffic (heap committed
- *   20 -> 30 MiB; only a V8 flag, process-wide in an extension host, would hold it) and, uploading, the
- *   hashing worker of the scan (~13 MiB) the whole time.
- * What sets the download's peak now: after it, the next round's scan re-hashes the new file (it was
- *   written within the racy window of its mtime), which starts the hashing worker: ~13 MiB more, on a
- *   heap whose young generation grew to ~30 MiB committed during the transfer. Not met: still gated.
+ * Measured 2026-11-27 (session 4), plain node on the bundle, a loaded machine, peak RSS upload /
+ * download: 0.5 GiB 89-91 / 88-92 MiB (3 runs); 1 GiB 90-92 / 93-94 MiB (2 runs); 2 GiB 93 / 97;
+ * 5 GiB 107 / 106 MiB (once): NOT within the limit at the issue's size yet. Resident memory creeps
+ * by about 2-3 MiB per GiB in the scan, the upload and the download alike (the heap's peak too:
+ * 20 MiB at 2 GiB, 25-28 at 5 GiB); its cause is not found yet. The default size guards what is
+ * met. What it took (session 3's figures were 103-104 / 117-120 MiB at 1 GiB):
+ * - the engine's HTTP is node:http (transfer/node-http-fetch.ts), not fetch: V8 tiering up undici's
+ *   WebAssembly HTTP parser took ~25 MiB for a moment once traffic started;
+ * - the scan reads 1 MiB blocks into a fixed 8 MiB ring the hashing worker reads in place, and the
+ *   worker and its ring live only while a scan needs them (chunking/on-demand-hasher.ts): upload
+ *   103 -> 91 MiB at 1 GiB;
+ * - a file the engine has just downloaded is known to the scanner with its chunks and checked
+ *   against them on this thread (scan/verify-chunks.ts), not cut and hashed again by a newly started
+ *   worker: download 0.25 GiB 105 -> 89 MiB;
+ * - a download copies spill files through one buffer for the whole file, not a fresh 1 MiB per chunk:
+ *   those lived through several collections, were promoted, and only a full collection freed them
+ *   (1 GiB download 98-104 -> 93-94 MiB); received pieces are staged through one 64 KiB buffer;
+ * - transfer/garbage-pacer.ts: a young-generation collection every 4 MiB received (the child, like
+ *   the CLI, owns its process and turns pacing on; without it the 1 GiB download peaks at 110-118).
+ * WSYNC_MEMORY_TRACE=1 makes the child print a sample every 50 ms (resident, anonymous, file-backed,
+ * heap, external, ArrayBuffers); WSYNC_CHILD_NODE_ARGS passes node flags (e.g. --cpu-prof).
  * The file is sparse: one random 4 KiB block per MiB, so every chunk is distinct and is uploaded, yet
- * the source takes about 8 MiB of disk (the S3 store and the downloading device hold it whole).
+ * the source takes about 8 MiB of disk per GiB (the S3 store and the downloading device hold it whole).
  */
 const GIB = 1024 ** 3;
-const SIZE = Number(process.env.WSYNC_BIG_FILE_GIB ?? 0) * GIB;
+const SIZE = Number(process.env.WSYNC_BIG_FILE_GIB ?? 0.5) * GIB;
 const LIMIT_BYTES = 100 * 1024 * 1024;
 const child = fileURLToPath(new URL("./testing/big-file-child.ts", import.meta.url));
 
@@ -152,37 +145,41 @@ function runDevice(name: string, index: number): Promise<ChildReport> {
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 describe.skipIf(SIZE === 0)(`a ${SIZE / GIB} GiB file`, () => {
-  it("uploads, then downloads on another device, each in a process that stays under 100 MB resident", async () => {
-    await mkdir(join(root, "uploader", "workspace"), { recursive: true });
-    await mkdir(join(root, "downloader", "workspace"), { recursive: true });
-    await writeSparseFile(join(root, "uploader", "workspace", "big.bin"), SIZE);
+  it(
+    "uploads, then downloads on another device, each in a process that stays under 100 MB resident",
+    async () => {
+      await mkdir(join(root, "uploader", "workspace"), { recursive: true });
+      await mkdir(join(root, "downloader", "workspace"), { recursive: true });
+      await writeSparseFile(join(root, "uploader", "workspace", "big.bin"), SIZE);
 
-    const up = await runDevice("uploader", 0);
-    console.info(
-      JSON.stringify(up.transfers),
-      `upload: peak RSS ${mib(up.maxRssBytes)} (before the first PUT ended ${mib(up.scanPeakRssBytes ?? 0)}; ` +
-        `anonymous ${mib(up.peakAnonBytes)}, file-backed ${mib(up.fileBackedAtEndBytes)}), ` +
-        `heap ${mib(up.peakHeapBytes)}, external + arrayBuffers ${mib(up.peakExternalBytes)}; ` +
-        `CPU ${up.cpuMs.toFixed(0)} ms, forced collections ${JSON.stringify(up.collections)}`,
-    );
-    expect(up.state, JSON.stringify(up.lastError)).toBe("idle");
-    // Every chunk is distinct: the whole file went through the upload path, not a dedup shortcut.
-    expect(up.transfers.bytesUploaded).toBeGreaterThanOrEqual(SIZE);
+      const up = await runDevice("uploader", 0);
+      console.info(
+        JSON.stringify(up.transfers),
+        `upload: peak RSS ${mib(up.maxRssBytes)} (before the first PUT ended ${mib(up.scanPeakRssBytes ?? 0)}; ` +
+          `anonymous ${mib(up.peakAnonBytes)}, file-backed ${mib(up.fileBackedAtEndBytes)}), ` +
+          `heap ${mib(up.peakHeapBytes)}, external + arrayBuffers ${mib(up.peakExternalBytes)}; ` +
+          `CPU ${up.cpuMs.toFixed(0)} ms, forced collections ${JSON.stringify(up.collections)}`,
+      );
+      expect(up.state, JSON.stringify(up.lastError)).toBe("idle");
+      // Every chunk is distinct: the whole file went through the upload path, not a dedup shortcut.
+      expect(up.transfers.bytesUploaded).toBeGreaterThanOrEqual(SIZE);
 
-    const down = await runDevice("downloader", 1);
-    console.info(
-      `download: peak RSS ${mib(down.maxRssBytes)} (anonymous ${mib(down.peakAnonBytes)}, ` +
-        `file-backed ${mib(down.fileBackedAtEndBytes)}), heap ${mib(down.peakHeapBytes)}, ` +
-        `external + arrayBuffers ${mib(down.peakExternalBytes)}; ` +
-        `CPU ${down.cpuMs.toFixed(0)} ms, forced collections ${JSON.stringify(down.collections)}`,
-    );
-    expect(down.state, JSON.stringify(down.lastError)).toBe("idle");
-    expect((await stat(join(root, "downloader", "workspace", "big.bin"))).size).toBe(SIZE);
-    expect(down.transfers.bytesDownloaded).toBeGreaterThanOrEqual(SIZE);
-    // Both measured before either is judged: a failing run still reports the other figure.
-    expect({ upload: up.maxRssBytes < LIMIT_BYTES, download: down.maxRssBytes < LIMIT_BYTES }).toEqual({
-      upload: true,
-      download: true,
-    });
-  }, 600_000);
+      const down = await runDevice("downloader", 1);
+      console.info(
+        `download: peak RSS ${mib(down.maxRssBytes)} (anonymous ${mib(down.peakAnonBytes)}, ` +
+          `file-backed ${mib(down.fileBackedAtEndBytes)}), heap ${mib(down.peakHeapBytes)}, ` +
+          `external + arrayBuffers ${mib(down.peakExternalBytes)}; ` +
+          `CPU ${down.cpuMs.toFixed(0)} ms, forced collections ${JSON.stringify(down.collections)}`,
+      );
+      expect(down.state, JSON.stringify(down.lastError)).toBe("idle");
+      expect((await stat(join(root, "downloader", "workspace", "big.bin"))).size).toBe(SIZE);
+      expect(down.transfers.bytesDownloaded).toBeGreaterThanOrEqual(SIZE);
+      // Both measured before either is judged: a failing run still reports the other figure.
+      expect({ upload: up.maxRssBytes < LIMIT_BYTES, download: down.maxRssBytes < LIMIT_BYTES }).toEqual({
+        upload: true,
+        download: true,
+      });
+    },
+    Math.max(600_000, (SIZE / GIB) * 240_000),
+  );
 });

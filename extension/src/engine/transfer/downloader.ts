@@ -6,6 +6,7 @@ import { settleAfter } from "./garbage-pacer.ts";
 import {
   discardHeld,
   type HeldChunk,
+  HOLD_IN_MEMORY_BYTES,
   holdChunk,
   networkPieces,
   SourceError,
@@ -142,6 +143,12 @@ export async function downloadToTemporary(
   // A window of chunks is obtained ahead of the writer, each verified before it is written; memory
   // stays at `window` small chunks per file (bigger ones wait in spill files, see holdChunk).
   const window: Array<Promise<HeldChunk>> = [];
+  // Made by the first spilled chunk: most files are small and spill nothing.
+  let spillCopy: Uint8Array | undefined;
+  const copyBuffer = () => {
+    spillCopy ??= new Uint8Array(HOLD_IN_MEMORY_BYTES);
+    return spillCopy;
+  };
   try {
     let next = 0;
     const fill = () => {
@@ -155,7 +162,7 @@ export async function downloadToTemporary(
     while (window.length > 0) {
       const held = await (window.shift() as Promise<HeldChunk>);
       fill();
-      await writeHeld(deps.fs, handle, held);
+      await writeHeld(deps.fs, handle, held, copyBuffer);
       chunkSizes.push(held.size);
       size += held.size;
       deps.onProgress?.({ direction: "download", path: displayPath, bytesDone: size, bytesTotal: -1 });

@@ -87,15 +87,29 @@ export async function holdChunk(
 ): Promise<HeldChunk | null> {
   const digest = createHash("sha256");
   let size = 0;
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  const pending: Uint8Array[] = [];
   let spill: { path: string; handle: WriteHandle; open: boolean } | undefined;
+  // Spilled pieces are copied into one buffer and written from it when full: a concatenation per write
+  // was 64 KiB more garbage per 64 KiB received, beside the socket's own piece (issue 5's memory bound).
+  let staging: Uint8Array | undefined;
+  let staged = 0;
+  const stage = async (piece: Uint8Array) => {
+    const target = spill as { handle: WriteHandle };
+    staging ??= new Uint8Array(PIECE_BYTES);
+    for (let at = 0; at < piece.length; ) {
+      const n = Math.min(piece.length - at, staging.length - staged);
+      staging.set(piece.subarray(at, at + n), staged);
+      staged += n;
+      at += n;
+      if (staged === staging.length) {
+        await target.handle.write(staging);
+        staged = 0;
+      }
+    }
+  };
   const flush = async () => {
-    if (!spill || pending.length === 0) return;
-    const bytes = pending.length === 1 ? (pending[0] as Uint8Array) : Buffer.concat(pending);
-    pending = [];
-    pendingBytes = 0;
-    await spill.handle.write(bytes);
+    if (spill && staging && staged > 0) await spill.handle.write(staging.subarray(0, staged));
+    staged = 0;
   };
   try {
     for await (const piece of pieces) {
@@ -105,13 +119,16 @@ export async function holdChunk(
         return null;
       }
       digest.update(piece);
+      if (spill) {
+        await stage(piece);
+        continue;
+      }
       pending.push(piece);
-      pendingBytes += piece.length;
-      if (!spill && size > HOLD_IN_MEMORY_BYTES) {
+      if (size > HOLD_IN_MEMORY_BYTES) {
         const path = joinPath(folder, `${TEMP_PREFIX}${randomBytes(8).toString("hex")}`);
         spill = { path, handle: await fs.createExclusive(path, 0o600), open: true };
+        for (const held of pending.splice(0)) await stage(held);
       }
-      if (spill && pendingBytes >= PIECE_BYTES) await flush();
     }
     await flush();
     if (spill) {
@@ -139,8 +156,18 @@ async function discardSpill(
   await fs.unlink(spill.path).catch(() => {});
 }
 
-/** Appends a held chunk to the file being written, and deletes its spill file. */
-export async function writeHeld(fs: FileSystem, target: WriteHandle, held: HeldChunk): Promise<void> {
+/**
+ * Appends a held chunk to the file being written, and deletes its spill file. A spill file is copied
+ * through the buffer `copyBuffer` gives (the caller keeps one for a whole download): a fresh 1 MiB per
+ * chunk lived through several collections while it copied 16 MiB, so V8 promoted it and only a full
+ * collection gave it back; a big download held tens of MiB of them (issue 5).
+ */
+export async function writeHeld(
+  fs: FileSystem,
+  target: WriteHandle,
+  held: HeldChunk,
+  copyBuffer: () => Uint8Array,
+): Promise<void> {
   if (!held.spill) {
     await target.write(
       held.pieces.length === 1 ? (held.pieces[0] as Uint8Array) : Buffer.concat(held.pieces),
@@ -148,11 +175,9 @@ export async function writeHeld(fs: FileSystem, target: WriteHandle, held: HeldC
     return;
   }
   const source = await fs.openRead(held.spill);
+  const buffer = copyBuffer();
   try {
     let read = 0;
-    // One buffer, reused for every read (each write ends before the next read): a fresh one per read
-    // was garbage awaiting a GC, tens of MiB of it while a big file downloads (issue 5).
-    const buffer = new Uint8Array(Math.min(HOLD_IN_MEMORY_BYTES, held.size));
     while (read < held.size) {
       const piece = buffer.subarray(0, Math.min(buffer.length, held.size - read));
       const n = await source.read(piece, read);
