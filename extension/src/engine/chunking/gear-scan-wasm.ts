@@ -195,7 +195,7 @@ function instantiate(memory: WebAssembly.Memory, limits: MemoryLimits, gear: Uin
  */
 export class ScanRing {
   readonly memory: WebAssembly.Memory;
-  /** The ring's bytes: `bytes` long, from `WINDOW_START` of the memory's buffer. */
+  /** The ring: `length` bytes from `WINDOW_START` of the memory's buffer. */
   readonly bytes: Uint8Array<SharedArrayBuffer>;
   /** A module instance on this memory, made on first scan (on the thread that owns the ring). */
   private scanner: GearScanner | undefined;
