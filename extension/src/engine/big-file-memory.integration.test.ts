@@ -13,16 +13,15 @@ import type { SyncEngineOptions } from "./engine.ts";
 /**
  * Memory stays bounded whatever the file size (issue 5: a 5 GB file under about 100 MB), measured as
  * the peak resident set of a device process, for the upload and for the download on another device
- * (both are measured before either is judged). 0.5 GiB by default (about 25 s here); WSYNC_BIG_FILE_GIB
+ * (both are measured before either is judged). 0.5 GiB by default (about 25 s here; 5 GiB about 3 min); WSYNC_BIG_FILE_GIB
  * sets another size (5 for the issue's), 0 skips it. The limit is 100 MiB of resident memory, of
  * which about 44 MiB is the node executable's code, file-backed and shared with every node process.
  *
  * Measured 2026-11-27 (session 4), plain node on the bundle, a loaded machine, peak RSS upload /
- * download: 0.5 GiB 89-91 / 88-92 MiB (3 runs); 1 GiB 90-92 / 93-94 MiB (2 runs); 2 GiB 93 / 97;
- * 5 GiB 107 / 106 MiB (once): NOT within the limit at the issue's size yet. Resident memory creeps
- * by about 2-3 MiB per GiB in the scan, the upload and the download alike (the heap's peak too:
- * 20 MiB at 2 GiB, 25-28 at 5 GiB); its cause is not found yet. The default size guards what is
- * met. What it took (session 3's figures were 103-104 / 117-120 MiB at 1 GiB):
+ * download: 0.5 GiB 89-91 / 88-92 MiB (3 runs); 1 GiB 90-92 / 93-94 MiB (2 runs); 2 GiB 93 / 97 and
+ * 5 GiB 107 / 106 MiB before the last point below; after it 0.5 GiB 84 / 82 (2 runs), 2 GiB 88 / 84,
+ * 5 GiB 94 / 85 MiB (once each).
+ * What it took (session 3's figures were 103-104 / 117-120 MiB at 1 GiB):
  * - the engine's HTTP is node:http (transfer/node-http-fetch.ts), not fetch: V8 tiering up undici's
  *   WebAssembly HTTP parser took ~25 MiB for a moment once traffic started;
  * - the scan reads 1 MiB blocks into a fixed 8 MiB ring the hashing worker reads in place, and the
@@ -35,7 +34,9 @@ import type { SyncEngineOptions } from "./engine.ts";
  *   those lived through several collections, were promoted, and only a full collection freed them
  *   (1 GiB download 98-104 -> 93-94 MiB); received pieces are staged through one 64 KiB buffer;
  * - transfer/garbage-pacer.ts: a young-generation collection every 4 MiB received (the child, like
- *   the CLI, owns its process and turns pacing on; without it the 1 GiB download peaks at 110-118).
+ *   the CLI, owns its process and turns pacing on; without it the 1 GiB download peaks at 110-118);
+ * - turning pacing on also sets V8's --optimize-for-size for the process: without it resident memory
+ *   crept by 2-3 MiB per GiB synced, in the scan, the upload and the download alike.
  * WSYNC_MEMORY_TRACE=1 makes the child print a sample every 50 ms (resident, anonymous, file-backed,
  * heap, external, ArrayBuffers); WSYNC_CHILD_NODE_ARGS passes node flags (e.g. --cpu-prof).
  * The file is sparse: one random 4 KiB block per MiB, so every chunk is distinct and is uploaded, yet
