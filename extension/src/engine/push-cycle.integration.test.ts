@@ -3,9 +3,8 @@ import { join } from "node:path";
 import { ApiClient, type FetchLike } from "@wsync/shared-protocol";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { isConflictedCopyName } from "./plan/conflict-name.ts";
 import { parkNames } from "./plan/push-cycles.ts";
-import { type Device, type Devices, startDevices } from "./testing/devices.ts";
+import { conflictedCopies, type Device, type Devices, startDevices, under } from "./testing/devices.ts";
 
 let world: Devices;
 let a: Device;
@@ -19,10 +18,6 @@ afterAll(async () => {
 });
 
 const transfers = (device: Device) => device.engine.status().transfers;
-const conflictedCopies = (tree: Record<string, string | null>) =>
-  Object.keys(tree).filter((path) => isConflictedCopyName(path.split("/").pop() as string));
-const under = (tree: Record<string, string | null>, folder: string) =>
-  Object.fromEntries(Object.entries(tree).filter(([path]) => path.startsWith(`${folder}/`)));
 
 /** Renames on device A, all seen by one scan. */
 async function renamesOnA(steps: Array<[string, string]>): Promise<void> {

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parkPath, recordParked } from "./apply/park.ts";
 import { NodeFileSystem } from "./fs/node-fs.ts";
 import type { FileSystem } from "./fs/types.ts";
-import { isConflictedCopyName } from "./plan/conflict-name.ts";
 import { StateBatch, StateStore } from "./state/state-store.ts";
-import { type Device, type Devices, startDevices } from "./testing/devices.ts";
+import { conflictedCopies, type Device, type Devices, startDevices, under } from "./testing/devices.ts";
 
 let world: Devices;
 let a: Device;
@@ -21,10 +20,6 @@ afterAll(async () => {
 });
 
 const transfers = (device: Device) => device.engine.status().transfers;
-const conflictedCopies = (tree: Record<string, string | null>) =>
-  Object.keys(tree).filter((path) => isConflictedCopyName(path.split("/").pop() as string));
-const under = (tree: Record<string, string | null>, folder: string) =>
-  Object.fromEntries(Object.entries(tree).filter(([path]) => path.startsWith(`${folder}/`)));
 
 /** Renames on device A, each step sent on its own: the server records moves, not edits. */
 async function movesOnA(steps: Array<[string, string]>): Promise<void> {

@@ -6,6 +6,7 @@ import { ApiClient } from "@wsync/shared-protocol";
 import { startTestStack, type TestStack } from "@wsync/test-fixtures";
 import type { ChunkingOptions } from "../chunking/chunker.ts";
 import { createSyncEngine, type SyncEngine, type SyncEngineOptions } from "../engine.ts";
+import { isConflictedCopyName } from "../plan/conflict-name.ts";
 
 export interface Device {
   name: string;
@@ -185,6 +186,16 @@ export async function readTree(folder: string, prefix = ""): Promise<Record<stri
     }
   }
   return result;
+}
+
+/** The paths of the conflicted copies in a tree read by `readTree`. */
+export function conflictedCopies(tree: Record<string, string | null>): string[] {
+  return Object.keys(tree).filter((path) => isConflictedCopyName(path.split("/").pop() as string));
+}
+
+/** What a tree read by `readTree` holds under `folder`. */
+export function under(tree: Record<string, string | null>, folder: string): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(tree).filter(([path]) => path.startsWith(`${folder}/`)));
 }
 
 /** Deletes everything in the account (each live item at the root), so a world can start empty again. */
