@@ -23,7 +23,6 @@ import { NodeFileSystem } from "./fs/node-fs.ts";
 import { baseName, type WatchHandle } from "./fs/types.ts";
 import { createHistory } from "./history.ts";
 import { planSync } from "./plan/planner.ts";
-import { buildRemoteView } from "./plan/remote-view.ts";
 import { pullChanges } from "./remote/changes.ts";
 import { withIdleTimeout } from "./remote/idle-timeout-fetch.ts";
 import { NotifierClient } from "./remote/notifier-client.ts";
@@ -208,7 +207,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
           now: now(),
         });
         deferred = plan.deferred;
-        problems = buildRemoteView(st.remote, (p, f) => rules.isIgnored(p, f)).problems;
+        problems = plan.problems;
         if (plan.actions.length === 0) break;
         const ctx = applyContext(st, s);
         const result = await executePlan(ctx, plan.actions);

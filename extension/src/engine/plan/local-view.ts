@@ -67,7 +67,9 @@ export function matchLocal(
     unclaimedByInode.set(entry.inode, entry);
     if (entry.kind === "file" && entry.chunks.length > 0) {
       const key = entry.chunks.map((chunk) => chunk.hash).join(",");
-      unclaimedByContent.set(key, [...(unclaimedByContent.get(key) ?? []), entry]);
+      const same = unclaimedByContent.get(key);
+      if (same) same.push(entry);
+      else unclaimedByContent.set(key, [entry]);
     }
   }
   for (const [fileId] of syncedPath) {

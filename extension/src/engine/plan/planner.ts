@@ -7,7 +7,7 @@ import { conflictedCopyName } from "./conflict-name.ts";
 import { type LocalItem, matchLocal } from "./local-view.ts";
 import { planMoveCycles } from "./move-cycles.ts";
 import { parkedByRing, planPushCycles } from "./push-cycles.ts";
-import { buildRemoteView } from "./remote-view.ts";
+import { buildRemoteView, type RemoteView } from "./remote-view.ts";
 
 export interface PlanInput {
   /** The folder as scanned: path to entry. */
@@ -37,7 +37,12 @@ const hashes = (entry: LocalEntry) => entry.chunks.map((chunk) => chunk.hash);
  * - moves that together would put a folder inside itself (one made there, one here): the server's wins;
  * - created at the same path on both sides: the same content is linked, else ours is the copy.
  */
-export function planSync(input: PlanInput): Plan {
+/** A plan, and the server's items it leaves alone because they are not ours to write (and why). */
+export interface SyncPlan extends Plan {
+  problems: RemoteView["problems"];
+}
+
+export function planSync(input: PlanInput): SyncPlan {
   const { local, synced, remote, isIgnored } = input;
   const remoteView = buildRemoteView(remote, isIgnored);
   const localView = matchLocal(local, synced, isIgnored);
@@ -49,7 +54,9 @@ export function planSync(input: PlanInput): Plan {
   const localChildren = new Map<string, LocalItem[]>();
   for (const item of localView.byPath.values()) {
     const folder = parentPath(item.entry.path);
-    localChildren.set(folder, [...(localChildren.get(folder) ?? []), item]);
+    const siblings = localChildren.get(folder);
+    if (siblings) siblings.push(item);
+    else localChildren.set(folder, [item]);
   }
 
   const base = (fileId: string) => synced.get(fileId) as SyncedEntry;
@@ -309,7 +316,11 @@ export function planSync(input: PlanInput): Plan {
   const pushRings = planPushCycles(actions, { remoteView, localPaths: local, isIgnored });
   // Pulls blocked by each other in a ring become one step; the rest wait for a later round.
   const rings = planMoveCycles(blocked, pushRings.actions);
-  return { actions: rings.actions, deferred: [...deferred, ...pushRings.deferred, ...rings.deferred] };
+  return {
+    actions: rings.actions,
+    deferred: [...deferred, ...pushRings.deferred, ...rings.deferred],
+    problems: remoteView.problems,
+  };
 
   function parentRefOf(item: LocalItem): ParentRef | null {
     if ("newPath" in item.parent) {

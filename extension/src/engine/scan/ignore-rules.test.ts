@@ -44,4 +44,16 @@ describe("IgnoreRules", () => {
     expect(rules.setIgnoreFile(".gitignore", null)).toBe(true);
     expect(rules.isIgnored("x.bak", false)).toBe(false);
   });
+
+  it("answers again when the rules change: a file in a folder ignored since, and one re-included", () => {
+    const rules = new IgnoreRules();
+    expect(rules.isIgnored("out/a.js", false)).toBe(false);
+    expect(rules.isIgnored("out", true)).toBe(false);
+    rules.setIgnoreFile(".gitignore", "out/\n");
+    expect(rules.isIgnored("out", true)).toBe(true);
+    expect(rules.isIgnored("out/a.js", false)).toBe(true);
+    rules.setIgnoreFile(".gitignore", "*.js\n!keep.js\n");
+    expect(rules.isIgnored("out/a.js", false)).toBe(true);
+    expect(rules.isIgnored("out/keep.js", false)).toBe(false);
+  });
 });

@@ -6,6 +6,7 @@ export const TEMP_PREFIX = ".wsync-tmp-";
 
 export const SYNCIGNORE = ".syncignore";
 export const GITIGNORE = ".gitignore";
+const MAX_ANSWERS = 500_000;
 
 /**
  * Which paths are not synced: `.git` at any depth (conflicted copies inside `.git/refs` corrupt
@@ -15,7 +16,12 @@ export const GITIGNORE = ".gitignore";
 export class IgnoreRules {
   private readonly levels = new Map<string, Ignore>();
   private readonly sources = new Map<string, { git?: string; sync?: string }>();
-  private readonly folderMemo = new Map<string, boolean>();
+  /**
+   * Answers for files and for folders, until the rules change: a sync round asks about every path
+   * several times (scan, local and remote views), and matching against the rules is the costly part.
+   * Paths come and go (build outputs with hashed names): past MAX_ANSWERS a map starts over.
+   */
+  private readonly answers = { file: new Map<string, boolean>(), folder: new Map<string, boolean>() };
 
   constructor(private readonly extraPatterns: readonly string[] = []) {
     this.rebuild("");
@@ -33,7 +39,8 @@ export class IgnoreRules {
     else source[key] = content;
     this.sources.set(folder, source);
     this.rebuild(folder);
-    this.folderMemo.clear();
+    this.answers.file.clear();
+    this.answers.folder.clear();
     return true;
   }
 
@@ -77,16 +84,13 @@ export class IgnoreRules {
   /** Whether a path is ignored, itself or through any of its folders. */
   isIgnored(path: string, isFolder: boolean): boolean {
     if (path === "") return false;
+    const answers = isFolder ? this.answers.folder : this.answers.file;
+    const known = answers.get(path);
+    if (known !== undefined) return known;
     const parent = parentPath(path);
-    if (parent !== "" && this.isFolderIgnored(parent)) return true;
-    return this.ignoresEntry(path, isFolder);
-  }
-
-  private isFolderIgnored(folder: string): boolean {
-    const memo = this.folderMemo.get(folder);
-    if (memo !== undefined) return memo;
-    const result = this.isIgnored(folder, true);
-    this.folderMemo.set(folder, result);
-    return result;
+    const ignored = (parent !== "" && this.isIgnored(parent, true)) || this.ignoresEntry(path, isFolder);
+    if (answers.size >= MAX_ANSWERS) answers.clear();
+    answers.set(path, ignored);
+    return ignored;
   }
 }
