@@ -32,14 +32,17 @@ export function executableToSend(mode: number, known: boolean | undefined): bool
 
 /**
  * Whether the local file's bit changed since it was synced: against the mode it had then, or, when
- * that is unknown (mode 0: the local half was not recorded), against the server's bit of then.
+ * that is unknown (mode 0: the local half was not recorded), against the server's bit of then. State
+ * from before the bit synced (no `executable` recorded) is measured against the server's bit, false
+ * for every version of then: a file executable here sends its bit once, whatever its mode was.
  */
 export function localExecutableChanged(
   base: Pick<SyncedEntry, "mode" | "executable">,
   mode: number,
 ): boolean {
   if (!EXEC_BIT_SUPPORTED) return false;
-  const was = base.mode === 0 ? (base.executable ?? false) : isExecutable(base.mode);
+  const was =
+    base.executable === undefined ? false : base.mode === 0 ? base.executable : isExecutable(base.mode);
   return isExecutable(mode) !== was;
 }
 

@@ -71,4 +71,21 @@ describe.skipIf(process.platform === "win32")("planning the executable bit", () 
     withRemote(input, "id:run.sh", { executable: true, version: 1 });
     expect(planSync(input).actions).toEqual([]);
   });
+
+  it("a file executable here whose synced state predates the bit sends it (the server holds false for it)", () => {
+    const input = world({ synced: { "run.sh": "echo", "plain.txt": "text" } });
+    for (const [fileId, mode] of [
+      ["id:run.sh", 0o755],
+      ["id:plain.txt", 0o644],
+    ] as const) {
+      const synced = input.synced.get(fileId);
+      if (!synced) throw new Error("no synced entry");
+      const { executable: _unrecorded, ...before } = { ...synced, mode };
+      (input.synced as Map<string, typeof synced>).set(fileId, before);
+    }
+    withLocalMode(withLocalMode(input, "run.sh", 0o755), "plain.txt", 0o644);
+    expect(planSync(input).actions).toEqual([
+      expect.objectContaining({ type: "push", fileId: "id:run.sh", content: true, move: null }),
+    ]);
+  });
 });
