@@ -28,14 +28,20 @@ for (let written = 0; written < bytes; written += block.length) {
 }
 await handle.close();
 
-const rate = (ms: number) => `${(bytes / ms / 1e6).toFixed(2)} GB/s`;
+const rate = (ms: number, unit: string) => `${(bytes / ms / 1e6).toFixed(2)} ${unit}`;
+// Wall time moves with the machine's load; CPU time of all the process's threads (workers and libuv's
+// pool too) much less, so both are printed.
 const time = async (label: string, run: () => Promise<unknown> | unknown) => {
   const rssBefore = process.memoryUsage().rss;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   await run();
   const ms = performance.now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const rss = ((process.memoryUsage().rss - rssBefore) / 1e6).toFixed(0);
-  console.log(`${label.padEnd(38)} ${rate(ms).padStart(10)}   rss +${rss} MB`);
+  const figures = `${rate(ms, "GB/s").padStart(10)} ${rate(cpuMs, "GB/CPU-s").padStart(14)}`;
+  console.log(`${label.padEnd(38)} ${figures}   rss +${rss} MB`);
 };
 
 await time("SHA-256 alone (16 MiB blocks)", () => {
