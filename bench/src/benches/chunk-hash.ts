@@ -37,9 +37,10 @@ function sha256sum(path: string): Promise<void> {
 
 /**
  * (1) The engine's chunkFile (FastCDC 1/4/16 MiB on the main thread with its gear loop in
- * WebAssembly, SHA-256 in a worker thread, the file read in 4 MiB blocks, one block ahead) on a
- * file in the page cache, beside plain SHA-256 of the same bytes already in memory (Node's crypto,
- * one call) and beside `sha256sum` reading the same file.
+ * WebAssembly, SHA-256 in a worker thread, the file read in 1 MiB blocks, one block ahead, into the
+ * shared ring the worker hashes from and the gear loop scans in place) on a file in the page cache,
+ * beside plain SHA-256 of the same bytes already in memory (Node's crypto, one call) and beside
+ * `sha256sum` reading the same file.
  * The contenders take turns in every round, so load from other work spreads over all of them.
  */
 export async function run(config: BenchConfig): Promise<BenchResult> {
