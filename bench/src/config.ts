@@ -55,6 +55,8 @@ export const config = {
   baselineEngine: env.BENCH_BASELINE_ENGINE ?? "",
   /** The same process with the engine stopped: a shorter window, normalized per minute. */
   idleBaselineSeconds: number("BENCH_IDLE_BASELINE_SECONDS", 15, 5),
+  /** Quiet time after the sync before the idle window: V8 collects the sync's garbage in it. */
+  idleSettleSeconds: number("BENCH_IDLE_SETTLE_SECONDS", 45, 10),
   /** (7) passed on to the notifier's own benchmark. */
   notifierConnections: number("BENCH_CONNECTIONS", 10_000, 500),
   notifierFanout: number("BENCH_FANOUT", 1_000, 100),
