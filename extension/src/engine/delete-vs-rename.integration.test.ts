@@ -125,6 +125,7 @@ describe("a delete here against a rename there", () => {
         onProgress: () => {},
         signal: new AbortController().signal,
         touched: new Set(),
+        written: new Map(),
       } satisfies ApplyContext;
       const refused = await applyDeleteRemote(ctx, {
         type: "deleteRemote",

@@ -47,13 +47,13 @@ export function seedEntries(synced: ReadonlyMap<string, SyncedEntry>): LocalEntr
  * changed at once) is left out: the scanner reads it in full.
  */
 export function writtenEntries(
-  store: { synced: ReadonlyMap<string, SyncedEntry> },
-  written: ReadonlyMap<string, { fileId: string; knownAt: number }> = new Map(),
+  synced: ReadonlyMap<string, SyncedEntry>,
+  written: ReadonlyMap<string, { fileId: string; knownAt: number }>,
 ): Array<{ entry: LocalEntry; knownAt: number }> {
   const entries: Array<{ entry: LocalEntry; knownAt: number }> = [];
   for (const [path, { fileId, knownAt }] of written) {
-    const synced = store.synced.get(fileId);
-    const entry = synced && localEntryOf(path, synced);
+    const record = synced.get(fileId);
+    const entry = record && localEntryOf(path, record);
     if (entry) entries.push({ entry, knownAt });
   }
   return entries;

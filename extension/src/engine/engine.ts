@@ -211,7 +211,7 @@ export function createSyncEngine(options: SyncEngineOptions): SyncEngine {
         if (plan.actions.length === 0) break;
         const ctx = applyContext(st, s);
         const result = await executePlan(ctx, plan.actions);
-        s.learnWritten(writtenEntries(st, ctx.written));
+        s.learnWritten(writtenEntries(st.synced, ctx.written));
         if (ctx.signal.aborted) {
           await s.rescan([...ctx.touched]);
           break;

@@ -44,6 +44,7 @@ function context(fs: FileSystem): ApplyContext {
     onProgress: () => {},
     signal: new AbortController().signal,
     touched: new Set(),
+    written: new Map(),
   };
 }
 

@@ -146,10 +146,10 @@ export async function applyPull(ctx: ApplyContext, action: Of<"pull">): Promise<
     // Checked again at the last moment: a file edited during the download is never overwritten.
     if (from) await requireUnchanged(ctx, from);
     if ((!from || from.path !== to) && (await ctx.fs.lstat(to))) throw new StaleLocalStateError(to);
-    ctx.written?.set(to, { fileId: remote.fileId, knownAt: Date.now() });
+    ctx.written.set(to, { fileId: remote.fileId, knownAt: Date.now() });
     await ctx.fs.rename(temporary.path, to);
   } catch (error) {
-    ctx.written?.delete(to);
+    ctx.written.delete(to);
     await ctx.fs.unlink(temporary.path).catch(() => {});
     throw error;
   }

@@ -38,7 +38,7 @@ export interface ApplyContext {
    * Files this round downloaded into place (path to item), with a time no later than their rename:
    * the scanner checks the chunks they were written with rather than cutting them again.
    */
-  written?: Map<string, { fileId: string; knownAt: number }>;
+  written: Map<string, { fileId: string; knownAt: number }>;
 }
 
 /** The disk moved on since the scan: the action waits for the next round, which sees the change. */

@@ -41,8 +41,8 @@ export function localExecutableChanged(
   mode: number,
 ): boolean {
   if (!EXEC_BIT_SUPPORTED) return false;
-  const was =
-    base.executable === undefined ? false : base.mode === 0 ? base.executable : isExecutable(base.mode);
+  if (base.executable === undefined) return isExecutable(mode);
+  const was = base.mode === 0 ? base.executable : isExecutable(base.mode);
   return isExecutable(mode) !== was;
 }
 

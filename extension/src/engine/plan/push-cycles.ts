@@ -34,6 +34,7 @@ export function planPushCycles(actions: readonly Action[], input: PushCycleInput
     if (action.type === "push" && action.move) moving.set(action.fileId, action as MovingPush);
     if (action.type === "deleteRemote") deleting.add(action.fileId);
   }
+  if (moving.size === 0) return { actions: [...actions], deferred: [] };
   // Names by folder, built for the folders asked about (a create in a big folder is one look-up).
   const namesIn = new Map<string | null, Map<string, string>>();
   const holderOf = (parent: ParentRef, name: string, self?: string): string | undefined => {
@@ -54,7 +55,6 @@ export function planPushCycles(actions: readonly Action[], input: PushCycleInput
     if (holder !== undefined && moving.has(holder)) blockedBy.set(fileId, holder);
     else if (holder !== undefined && deleting.has(holder)) waiting.add(fileId);
   }
-  if (moving.size === 0) return { actions: [...actions], deferred: [] };
 
   const rings: Action[] = [];
   const inRing = new Set<string>();
