@@ -28,7 +28,7 @@ export interface SyncEngineOptions {
   notifications?: boolean;
   /** Bytes of chunks of removed or replaced files kept in the state folder for reuse. Default 256 MiB; 0: none. */
   chunkCacheBytes?: number;
-  /** Threads hashing chunks; 0 hashes on the main thread. Default: cores - 1. */
+  /** Threads chunking and hashing files; 0 does it all on the main thread. Default: one per core. */
   hashThreads?: number;
   /** Quiet time after the last file event before syncing. Default 150 ms. */
   debounceMs?: number;

@@ -56,10 +56,17 @@ await time("FastCDC cut points alone", () => {
 });
 const fs = new NodeFileSystem(tmpdir());
 const hasher = new WorkerHasher();
-await time("chunkFile: CDC + SHA-256 in workers", () => chunkFile(fs, name, { hasher }));
+// The way before chunking in parts: the main thread reads and cuts, one worker hashes.
+const oneWorker = new WorkerHasher(1);
+const streamOnly = { begin: () => oneWorker.begin(), close: () => oneWorker.close() };
+for (let round = 0; round < 3; round++) {
+  await time("chunkFile: CDC + SHA-256, parts in workers", () => chunkFile(fs, name, { hasher }));
+  await time("chunkFile: CDC streamed, 1 hash worker", () => chunkFile(fs, name, { hasher: streamOnly }));
+}
 await time("chunkFile: CDC + SHA-256 inline", () => chunkFile(fs, name));
 await time("chunkFile: fixed 4 MiB + workers", () =>
   chunkFile(fs, name, { hasher, chunking: { mode: "fixed", sizes: DEFAULT_CHUNKING.sizes } }),
 );
 await hasher.close();
+await oneWorker.close();
 await rm(path, { force: true });

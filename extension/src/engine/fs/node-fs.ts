@@ -58,6 +58,7 @@ export class NodeFileSystem implements FileSystem {
     // O_NOFOLLOW: a symlink swapped in after the scan is refused rather than read through.
     const handle = await open(this.resolve(path), constants.O_RDONLY | constants.O_NOFOLLOW);
     return {
+      fd: handle.fd,
       stat: async () => toFileStat(await handle.stat()),
       read: async (buffer, position) => (await handle.read(buffer, 0, buffer.length, position)).bytesRead,
       close: () => handle.close(),

@@ -17,6 +17,11 @@ export interface FileStat {
 }
 
 export interface ReadHandle {
+  /**
+   * The OS file descriptor, when the handle is a real file: worker threads may read the file through
+   * it (positional reads only: they never move, close or write it) while the handle stays open.
+   */
+  readonly fd?: number;
   stat(): Promise<FileStat>;
   /** Reads up to `buffer.length` bytes at `position`; 0 at the end of the file. */
   read(buffer: Uint8Array, position: number): Promise<number>;
