@@ -9,7 +9,7 @@ let root: string;
 let handle: WatchHandle | undefined;
 let seen: Array<string | null>;
 let errors: Error[];
-let waiters: Array<{ matches: (path: string) => boolean; resolve: () => void }>;
+let waiters: Array<{ matches: (path: string | null) => boolean; resolve: () => void }>;
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), "wsync-watch-"));
@@ -27,7 +27,7 @@ async function startWatching(): Promise<void> {
   handle = new NodeFileSystem(root).watch(
     (path) => {
       seen.push(path);
-      const met = waiters.filter((w) => path !== null && w.matches(path));
+      const met = waiters.filter((w) => w.matches(path));
       for (const waiter of met) waiter.resolve();
       waiters = waiters.filter((w) => !met.includes(w));
     },
@@ -48,8 +48,16 @@ function reported(path: string): Promise<void> {
  */
 function covered(path: string): Promise<void> {
   return new Promise((resolve) =>
-    waiters.push({ matches: (seenPath) => seenPath === path || path.startsWith(`${seenPath}/`), resolve }),
+    waiters.push({
+      matches: (seenPath) => seenPath !== null && (seenPath === path || path.startsWith(`${seenPath}/`)),
+      resolve,
+    }),
   );
+}
+
+/** Resolves when the watcher reports an unknown change (the caller would rescan everything). */
+function unknownChange(): Promise<void> {
+  return new Promise((resolve) => waiters.push({ matches: (seenPath) => seenPath === null, resolve }));
 }
 
 /** Lets the OS deliver whatever the last operation still has in flight, then forgets what was seen. */
@@ -85,9 +93,13 @@ describe("NodeFileSystem.watch", () => {
   it("reports files in folders created after it started, and deletions, as workspace paths", async () => {
     await startWatching();
     const created = covered("new/deep/a.txt");
+    // A folder made with a folder in it: the watcher subscribes afresh (so that the inner one is
+    // watched, which parcel alone missed on a busy machine) and reports an unknown change.
+    const subscribedAfresh = unknownChange();
     await mkdir(join(root, "new/deep"), { recursive: true });
     await writeFile(join(root, "new/deep/a.txt"), "x");
     await created;
+    await subscribedAfresh;
     await drain();
 
     const edited = reported("new/deep/a.txt");

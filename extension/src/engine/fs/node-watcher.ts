@@ -1,8 +1,19 @@
 import { watch as nodeWatch } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { relative, sep } from "node:path";
 import type { WatchHandle } from "./types.ts";
 
 type ParcelWatcher = typeof import("@parcel/watcher");
+
+/**
+ * Unsubscriptions still running in this process. parcel's backend is shared by every watcher, and a
+ * subscription made while another watcher's unsubscription was still running reported nothing at
+ * all, once in 15 tries on a busy machine: a new subscription waits for them.
+ */
+let unsubscribing: Promise<unknown> = Promise.resolve();
+
+/** Quiet time after the last new folder of folders before subscribing afresh: one subscription per burst. */
+const RESUBSCRIBE_AFTER_MS = 100;
 
 /**
  * Recursive watching of a folder with @parcel/watcher (what VS Code itself uses): inotify per folder
@@ -37,14 +48,57 @@ export function watchFolder(
       onError(new Error(`@parcel/watcher unavailable, using fs.watch: ${(error as Error).message}`));
       return;
     }
-    const subscription = await parcel.subscribe(root, (error, events) => {
-      if (closed) return;
-      // An error here means the OS dropped events (e.g. an inotify queue overflow): the caller rescans.
-      if (error) return onError(error);
-      for (const event of events) onChange(toRelative(event.path));
-    });
-    if (closed) await subscription.unsubscribe();
-    else closeInner = () => subscription.unsubscribe();
+    let current: { unsubscribe(): Promise<void> } | undefined;
+    let resubscribeTimer: NodeJS.Timeout | undefined;
+    const subscribe = () =>
+      parcel.subscribe(root, (error, events) => {
+        if (closed) return;
+        // An error here means the OS dropped events (e.g. an inotify queue overflow): the caller rescans.
+        if (error) return onError(error);
+        for (const event of events) {
+          onChange(toRelative(event.path));
+          if (event.type === "create") checkNewFolder(event.path);
+        }
+      });
+    // On Linux, a folder that already holds folders when parcel's inotify backend sees it created
+    // (`mkdir -p a/b`, a copy, a checkout) can leave those inner folders unwatched: nothing in them
+    // would ever be reported (seen on a busy machine; parcel 2.5). A new subscription on the same
+    // folder shares the old one's watches, so after each burst of such folders the watcher closes
+    // and subscribes afresh, which watches every folder there is, then reports an unknown change:
+    // the caller's rescan finds whatever changed meanwhile. A folder created empty needs none of
+    // that: its watch is in place before it is reported, so folders made in it later are seen.
+    const checkNewFolder = (absolute: string) => {
+      void readdir(absolute, { withFileTypes: true })
+        .then((entries) => {
+          if (closed || !entries.some((entry) => entry.isDirectory())) return;
+          clearTimeout(resubscribeTimer);
+          resubscribeTimer = setTimeout(() => void resubscribe(), RESUBSCRIBE_AFTER_MS);
+        })
+        .catch(() => {});
+    };
+    const resubscribe = async () => {
+      try {
+        await current?.unsubscribe();
+        current = undefined;
+        await unsubscribing;
+        if (closed) return;
+        current = await subscribe();
+        if (closed) return await current.unsubscribe();
+      } catch (error) {
+        if (!closed) onError(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      onChange(null);
+    };
+    await unsubscribing;
+    if (closed) return;
+    current = await subscribe();
+    if (closed) await current.unsubscribe();
+    else
+      closeInner = () => {
+        clearTimeout(resubscribeTimer);
+        return current?.unsubscribe();
+      };
   })().catch((error: unknown) => {
     if (!closed) onError(error instanceof Error ? error : new Error(String(error)));
   });
@@ -53,7 +107,8 @@ export function watchFolder(
     ready,
     close: () => {
       closed = true;
-      void Promise.resolve(closeInner?.()).catch(() => {});
+      const closing = Promise.resolve(closeInner?.()).catch(() => {});
+      unsubscribing = Promise.all([unsubscribing, closing]);
     },
   };
 }
