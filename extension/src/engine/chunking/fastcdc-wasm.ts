@@ -36,7 +36,7 @@ export interface GearScan {
 /**
  * Appends to `cuts` the chunk ends FastCDC finds in `block`, carrying `state` from the block before.
  * It refers to no name outside itself: the chunking worker runs it from its source text
- * (part-worker.ts), so the engine's two ways of chunking share this one function.
+ * (hash-worker.ts), so the engine's two ways of chunking share this one function.
  */
 export function cutBlock(
   state: CdcState,

@@ -58,6 +58,11 @@ export const WINDOW_START = PAGE;
 /** Bytes hashed per copy into memory. */
 export const WINDOW_BYTES = 16 * PAGE;
 
+/** Pages of a memory holding the gear table and a window of `windowBytes` from `WINDOW_START`. */
+export function memoryPages(windowBytes: number): number {
+  return Math.ceil((WINDOW_START + windowBytes) / PAGE);
+}
+
 const I32 = 0x7f;
 const EMPTY_BLOCK_TYPE = 0x40;
 const op = {

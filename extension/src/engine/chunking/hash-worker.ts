@@ -21,10 +21,11 @@ const jobs = new Map();
 let ring;
 let partScan;
 
+// Made for the first part and kept: a module arrives with every part (as a new object each time),
+// but every part of this worker's hasher has the same module and block size.
 function partScanner(message) {
-  if (partScan && partScan.module === message.module && partScan.window.length === message.blockBytes) return partScan;
-  const pages = Math.ceil((WINDOW_START + message.blockBytes) / 65536);
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  if (partScan && partScan.window.length === message.blockBytes) return partScan;
+  const memory = new WebAssembly.Memory({ initial: message.pages, maximum: message.pages });
   new Uint32Array(memory.buffer, 0, 256).set(message.gear);
   const wasm = new WebAssembly.Instance(message.module, { env: { memory } }).exports;
   // The window is where blocks are read to: the gear loop scans them there, in place.
@@ -37,7 +38,7 @@ function partScanner(message) {
       return found === 0 ? -1 : found - WINDOW_START;
     },
   };
-  partScan = { module: message.module, window: new Uint8Array(memory.buffer, WINDOW_START, message.blockBytes), scanner };
+  partScan = { window: new Uint8Array(memory.buffer, WINDOW_START, message.blockBytes), scanner };
   return partScan;
 }
 

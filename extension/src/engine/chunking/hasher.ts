@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { ChunkSizes } from "./chunker.ts";
 import { fastCdcParameters, GEAR } from "./fastcdc.ts";
-import { createScanRing, gearScanModuleBytes, type ScanRing, WINDOW_START } from "./gear-scan-wasm.ts";
+import { createScanRing, gearScanModuleBytes, memoryPages, type ScanRing } from "./gear-scan-wasm.ts";
 import { HASH_WORKER_SOURCE } from "./hash-worker.ts";
 import { type FileChunks, joinParts, type Part, planParts } from "./parts.ts";
 
@@ -336,7 +336,7 @@ export class WorkerHasher implements ChunkHasher {
     sizes: ChunkSizes,
     part: Part,
   ): Promise<FileChunks | null> {
-    const pages = (WINDOW_START + PART_BLOCK_BYTES) / WINDOW_START;
+    const pages = memoryPages(PART_BLOCK_BYTES);
     this.partModule ??= new WebAssembly.Module(gearScanModuleBytes({ pages, shared: false }));
     const job = this.nextJob++;
     slot.load++;
@@ -345,7 +345,7 @@ export class WorkerHasher implements ChunkHasher {
         this.parts.set(job, { slot, settle });
         const parameters = fastCdcParameters(sizes);
         const message = { type: "part", job, fd, size, ...part, parameters, gear: GEAR };
-        slot.worker.postMessage({ ...message, module: this.partModule, blockBytes: PART_BLOCK_BYTES });
+        slot.worker.postMessage({ ...message, module: this.partModule, pages, blockBytes: PART_BLOCK_BYTES });
       });
       if (reply instanceof Error) throw reply;
       if (reply.error !== undefined) throw new Error(reply.error);
